@@ -1,0 +1,1 @@
+"""Fraud-detection asset graph over PaySim-shaped mobile-money transactions."""

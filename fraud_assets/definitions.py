@@ -1,0 +1,44 @@
+"""The one Definitions object of the code location: assets, checks, jobs and resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_duckdb_pandas import DuckDBPandasIOManager
+
+from fraud_assets.assets.ingest import clean_transactions, raw_transactions
+from fraud_assets.checks import ingest_checks
+from fraud_assets.jobs import daily_pipeline_job
+from fraud_assets.resources import TransactionSource
+from fraud_assets.settings import Settings
+
+WAREHOUSE_SCHEMA = "fraud"
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "io_manager": DuckDBPandasIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
+        "transaction_source": TransactionSource(
+            kind=settings.source,
+            paysim_csv_path=settings.paysim_csv_path,
+            seed=settings.simulation_seed,
+            scale=settings.simulation_scale,
+            num_days=settings.simulation_days,
+            volume_profile=settings.volume_profile,
+            scenario=settings.drift_scenario,
+            drift_start_day=settings.drift_start_day,
+            drift_strength=settings.drift_strength,
+        ),
+    }
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[raw_transactions, clean_transactions],
+        asset_checks=ingest_checks,
+        jobs=[daily_pipeline_job],
+        resources=build_resources(settings),
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,36 @@
+"""The Dagster instance of the project: `DAGSTER_HOME` under the data folder, with warehouse writers serialized."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Every op that writes the DuckDB warehouse belongs to the `duckdb_warehouse` pool; a limit of 1 serializes them
+# across runs, since DuckDB lets one process hold the file at a time.
+DAGSTER_YAML = """\
+# Written by fraud_assets.instance; edit the template there.
+concurrency:
+  pools:
+    default_limit: 1
+run_queue:
+  max_concurrent_runs: 4
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home(dagster_home: Path) -> Path:
+    """Create DAGSTER_HOME with the project's dagster.yaml (rewritten when the template changes), set the variable."""
+    dagster_home = dagster_home.resolve()
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists() or config.read_text() != DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return dagster_home
+
+
+if __name__ == "__main__":
+    from fraud_assets.settings import Settings
+
+    print(prepare_dagster_home(Settings.from_env().dagster_home))

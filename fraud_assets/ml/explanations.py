@@ -1,0 +1,70 @@
+"""Alert reasons from XGBoost's own per-feature contributions (TreeSHAP in log-odds; no shap package).
+
+The booster is used with all its trees: boosters from `train_xgboost` are already sliced to their
+best iteration, so the contributions explain exactly the scores of `predict_scores`.
+Building the reason dicts is a Python loop over rows: call `top_reasons` on alerted rows, not on a whole day.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from fraud_assets.ml.features import FEATURE_DESCRIPTIONS
+
+BIAS_COLUMN = "bias"
+
+
+def feature_contributions(booster: xgb.Booster, features: pd.DataFrame) -> pd.DataFrame:
+    """Per-row contribution of every feature to the log-odds, plus a `bias` column; each row sums to the margin."""
+    if booster.feature_names is not None:
+        features = features[booster.feature_names]
+    contributions = booster.predict(xgb.DMatrix(features), pred_contribs=True)
+    return pd.DataFrame(contributions, index=features.index, columns=[*features.columns, BIAS_COLUMN])
+
+
+def top_reasons(booster: xgb.Booster, features: pd.DataFrame, k: int = 3) -> list[list[dict]]:
+    """For each row, up to `k` features with the largest positive contribution, largest first.
+
+    Each reason is {"feature", "value", "contribution" (log-odds), "description"}. Features that
+    push towards genuine (contribution <= 0) are never reasons, so a row can have fewer than k.
+    """
+    contributions = feature_contributions(booster, features).drop(columns=BIAS_COLUMN)
+    names = np.asarray(contributions.columns)
+    matrix = contributions.to_numpy()
+    values = features[list(names)].to_numpy(dtype=np.float64)
+    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
+    top_contributions = np.take_along_axis(matrix, order, axis=1)
+    top_values = np.take_along_axis(values, order, axis=1)
+    return [
+        [
+            {
+                "feature": str(names[column]),
+                "value": float(value),
+                "contribution": float(contribution),
+                "description": FEATURE_DESCRIPTIONS.get(names[column], str(names[column])),
+            }
+            for column, value, contribution in zip(row_order, row_values, row_contributions)
+            if contribution > 0
+        ]
+        for row_order, row_values, row_contributions in zip(order, top_values, top_contributions)
+    ]
+
+
+def format_reasons(reasons: list[dict]) -> str:
+    """One row's reasons as a short string, e.g. "drains_origin=1 (+3.2); errorBalanceOrig=0 (+1.1)"."""
+    return "; ".join(
+        f"{reason['feature']}={_format_value(reason['value'])} ({reason['contribution']:+.1f})" for reason in reasons
+    )
+
+
+def _format_value(value: float) -> str:
+    """A feature value for people: whole numbers without decimals, others with at most 2; "missing" for NaN."""
+    if math.isnan(value):
+        return "missing"
+    if value.is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")

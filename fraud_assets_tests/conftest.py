@@ -1,0 +1,33 @@
+"""Shared fixtures: the workspace's real PaySim sample (skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPOSITORY_ROOT.parent / "shared"
+
+
+def shared_file(relative: str) -> Path:
+    """A file of the workspace's shared/ folder, or skip the test saying why it is missing."""
+    path = SHARED_DIR / relative
+    if not path.exists():
+        pytest.skip(
+            f"{relative} not found at {path}: the real PaySim sample lives in the workspace's shared/ folder "
+            "beside the repository, which a plain clone does not have"
+        )
+    return path
+
+
+@pytest.fixture
+def early_steps_csv() -> Path:
+    """51,392 real rows of steps 1-119, labels written as 0.0/1.0."""
+    return shared_file("data/paysim_early_steps_1_119.csv")
+
+
+@pytest.fixture
+def random_10k_csv() -> Path:
+    """10,000 real rows over steps 1-741 (fraud oversampled)."""
+    return shared_file("data/paysim_random_10k.csv")
