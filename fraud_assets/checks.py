@@ -6,7 +6,6 @@ asset-check view shows each day's value and threshold, and adds a failed summary
 fails on any day, so that downstream assets of the run do not execute.
 """
 
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 
@@ -33,7 +32,7 @@ def report_daily_results(
     blocking: bool = False,
 ) -> dg.AssetCheckResult | None:
     """Record one check evaluation per partition key in `results` (see the module docstring)."""
-    if len(results) == 1:
+    if context.has_partition_key:  # a run of one partition key: Dagster records the partition itself
         (result,) = results.values()
         return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata)
     for partition_key, result in results.items():

@@ -6,12 +6,18 @@ import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from fraud_assets.assets.ingest import clean_transactions, raw_transactions
+from fraud_assets.assets.model import fraud_model
+from fraud_assets.assets.scoring import model_performance, scored_predictions
 from fraud_assets.checks import ingest_checks
-from fraud_assets.jobs import daily_pipeline_job
+from fraud_assets.jobs import all_jobs
+from fraud_assets.label_store import LabelStore
+from fraud_assets.mlflow_tracking import mlflow_tracking_in_data_dir
+from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.resources import TransactionSource
 from fraud_assets.settings import Settings
 
 WAREHOUSE_SCHEMA = "fraud"
+EXPERIMENT_NAME = "fraud_model"
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -29,14 +35,21 @@ def build_resources(settings: Settings) -> dict[str, object]:
             drift_start_day=settings.drift_start_day,
             drift_strength=settings.drift_strength,
         ),
+        "mlflow": mlflow_tracking_in_data_dir.configured({
+            "experiment_name": EXPERIMENT_NAME,
+            "mlflow_tracking_uri": settings.tracking_uri,
+            "artifact_location": str(settings.mlflow_artifacts_dir),
+        }),
+        "model_registry": ModelRegistry(tracking_uri=settings.tracking_uri, bentoml_home=str(settings.model_store_home)),
+        "label_store": LabelStore(path=str(settings.label_store_path)),
     }
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[raw_transactions, clean_transactions],
+        assets=[raw_transactions, clean_transactions, fraud_model, scored_predictions, model_performance],
         asset_checks=ingest_checks,
-        jobs=[daily_pipeline_job],
+        jobs=all_jobs,
         resources=build_resources(settings),
     )
 

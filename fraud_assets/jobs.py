@@ -1,14 +1,37 @@
-"""Jobs over the asset graph."""
+"""Jobs over the asset graph; the main job runs them in order over the whole simulation window."""
 
 from __future__ import annotations
 
 import dagster as dg
+from dagster_mlflow import end_mlflow_on_run_finished
 
 from fraud_assets.partitions import simulation_day_partitions
 
-daily_pipeline_job = dg.define_asset_job(
-    name="daily_pipeline_job",
+daily_ingest_job = dg.define_asset_job(
+    name="daily_ingest_job",
     selection=dg.AssetSelection.groups("ingest"),
     partitions_def=simulation_day_partitions,
-    description="Every daily asset of a range of simulation days, in one run (the main job runs it over the whole window).",
+    description="Raw, cleaned and rejected transactions (and their checks) for a range of days, in one run.",
 )
+
+train_model_job = dg.define_asset_job(
+    name="train_model_job",
+    selection=dg.AssetSelection.assets("fraud_model"),
+    hooks={end_mlflow_on_run_finished},
+    description="Train a challenger, log it to MLflow and promote it when it is not worse than the champion.",
+)
+
+daily_scoring_job = dg.define_asset_job(
+    name="daily_scoring_job",
+    selection=dg.AssetSelection.assets("scored_predictions"),
+    partitions_def=simulation_day_partitions,
+    description="Score a range of days with the current champion, in one run.",
+)
+
+model_performance_job = dg.define_asset_job(
+    name="model_performance_job",
+    selection=dg.AssetSelection.assets("model_performance"),
+    description="Recompute per-day model performance on the labels known so far.",
+)
+
+all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, model_performance_job]

@@ -23,7 +23,7 @@ def run_backfill(settings: Settings, first_key: str, last_key: str) -> dg.Execut
     prepare_dagster_home(settings.dagster_home)
     from fraud_assets.definitions import build_definitions
 
-    job = build_definitions(settings).get_job_def("daily_pipeline_job")
+    job = build_definitions(settings).resolve_job_def("daily_ingest_job")
     with dg.DagsterInstance.get() as instance:
         return job.execute_in_process(
             instance=instance,

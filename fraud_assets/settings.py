@@ -49,6 +49,24 @@ class Settings:
     drift_scenario: str = "none"
     drift_start_day: int = 20
     drift_strength: float = 1.0
+    mlflow_tracking_uri: str = ""
+    bentoml_home: Path | None = None
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def model_store_home(self) -> Path:
+        return self.bentoml_home or self.data_dir / "bentoml"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.data_dir / "mlartifacts"
+
+    @property
+    def label_store_path(self) -> Path:
+        return self.data_dir / "labels.sqlite"
 
     @property
     def warehouse_path(self) -> Path:
@@ -71,4 +89,6 @@ class Settings:
             drift_scenario=_env_str("FRAUD_DRIFT_SCENARIO", "none"),
             drift_start_day=_env_number("FRAUD_DRIFT_START_DAY", 20, int),
             drift_strength=_env_number("FRAUD_DRIFT_STRENGTH", 1.0, float),
+            mlflow_tracking_uri=_env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
+            bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
         )

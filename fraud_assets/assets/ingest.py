@@ -1,6 +1,5 @@
 """Ingest: raw transactions from the configured source, validated into cleaned and rejected transactions."""
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

@@ -14,8 +14,9 @@ Design choices:
 - `step` is optional: without it (or where it is missing), `hour_of_day` and `is_night` are NaN,
   which XGBoost treats as a missing value.
 
-Throughput: about 6-7 million rows/s on a 1M-row frame with object string columns
-(0.15 s per million rows, measured on a shared 2-core machine).
+Throughput, measured on a 1M-row frame on a shared 2-core machine: 0.22-0.40 s (2.5-4.5M rows/s) with
+object string columns, about 0.17 s (6M rows/s) when `type` is categorical. Reading the two string
+columns (`type`, `nameDest`) is most of the cost; the numeric features take about 0.12 s.
 """
 
 from __future__ import annotations
@@ -109,15 +110,15 @@ def build_features(transactions: pd.DataFrame) -> pd.DataFrame:
         "newbalanceOrig": new_orig,
         "oldbalanceDest": old_dest,
         "newbalanceDest": new_dest,
-        "errorBalanceOrig": _to_cents(new_orig + amount - old_orig),
-        "errorBalanceDest": _to_cents(old_dest + amount - new_dest),
+        "errorBalanceOrig": _round_to_cent(new_orig + amount - old_orig),
+        "errorBalanceDest": _round_to_cent(old_dest + amount - new_dest),
         "dest_is_merchant": _is_merchant(transactions["nameDest"]),
         "orig_old_zero": old_orig == 0,
         "orig_new_zero": new_orig == 0,
         "dest_old_zero": old_dest == 0,
         "dest_new_zero": new_dest == 0,
         "dest_both_zero_nonzero_amount": (old_dest == 0) & (new_dest == 0) & (amount > 0),
-        "drains_origin": (_cents(amount) == _cents(old_orig)) & (_cents(old_orig) > 0),
+        "drains_origin": (_whole_cents(amount) == _whole_cents(old_orig)) & (_whole_cents(old_orig) > 0),
         "amount_to_orig_balance": amount / np.maximum(old_orig, 1.0),
         "hour_of_day": hour,
         "is_night": np.where(np.isnan(hour), np.nan, hour < NIGHT_END_HOUR),
@@ -133,12 +134,12 @@ def _float_column(transactions: pd.DataFrame, column: str) -> np.ndarray:
     return transactions[column].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _cents(values: np.ndarray) -> np.ndarray:
+def _whole_cents(values: np.ndarray) -> np.ndarray:
     """Money as a whole number of cents, for exact equality tests between amounts."""
     return np.round(values * 100.0)
 
 
-def _to_cents(values: np.ndarray) -> np.ndarray:
+def _round_to_cent(values: np.ndarray) -> np.ndarray:
     """Money rounded to the cent, with -0.0 turned into 0.0."""
     return np.round(values, 2) + 0.0
 

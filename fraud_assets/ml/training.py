@@ -18,7 +18,7 @@ import xgboost as xgb
 
 @dataclass(frozen=True)
 class XGBoostParams:
-    """Hyper-parameters of `train_xgboost`; `scale_pos_weight=None` means negatives / positives of the training labels."""
+    """Hyper-parameters of `train_xgboost`; `scale_pos_weight=None` means training negatives / positives."""
 
     n_estimators: int = 400
     max_depth: int = 6

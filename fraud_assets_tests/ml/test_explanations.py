@@ -12,17 +12,28 @@ from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS
 from fraud_assets.ml.training import XGBoostParams, train_xgboost
 
 
-@pytest.fixture(scope="module")
-def toy_model():
-    """A model trained where only drains_origin decides the label; the other features are noise."""
+def train_toy_model(label_of):
+    """Train on noise features labelled by `label_of(features)`; returns booster, held-out rows and labels."""
     rng = np.random.default_rng(3)
     n = 2000
     features = pd.DataFrame(rng.random((n, len(FEATURE_COLUMNS))), columns=FEATURE_COLUMNS).astype(np.float32)
     features["drains_origin"] = (rng.random(n) < 0.2).astype(np.float32)
-    labels = features["drains_origin"].to_numpy().astype(int)
+    labels = label_of(features).to_numpy().astype(int)
     params = XGBoostParams(n_estimators=30, max_depth=3, early_stopping_rounds=5)
     model = train_xgboost(features[:1500], labels[:1500], features[1500:], labels[1500:], params, seed=0)
     return model.booster, features[1500:], labels[1500:]
+
+
+@pytest.fixture(scope="module")
+def toy_model():
+    """Only drains_origin decides the label."""
+    return train_toy_model(lambda features: features["drains_origin"] == 1)
+
+
+@pytest.fixture(scope="module")
+def two_feature_model():
+    """drains_origin or a large amount decides the label."""
+    return train_toy_model(lambda features: (features["drains_origin"] == 1) | (features["amount"] > 0.8))
 
 
 def test_top_reason_of_fraud_rows_is_the_only_feature_that_matters(toy_model):
@@ -34,8 +45,9 @@ def test_top_reason_of_fraud_rows_is_the_only_feature_that_matters(toy_model):
     assert reasons[0][0]["description"] == FEATURE_DESCRIPTIONS["drains_origin"]
 
 
-def test_reasons_are_positive_contributions_largest_first_and_at_most_k(toy_model):
-    booster, features, _ = toy_model
+def test_reasons_are_positive_contributions_largest_first_and_at_most_k(two_feature_model):
+    booster, features, _ = two_feature_model
+    assert max(len(row) for row in top_reasons(booster, features, k=1)) == 1
     reasons = top_reasons(booster, features, k=2)
     assert max(len(row) for row in reasons) == 2
     contributions = feature_contributions(booster, features)

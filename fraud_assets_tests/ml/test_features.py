@@ -106,12 +106,19 @@ def test_without_step_hour_features_are_missing():
     assert features["errorBalanceOrig"] == 0.5
 
 
-def test_drain_is_compared_at_cent_precision():
-    transactions = crafted_transactions().iloc[[0, 0, 0]].reset_index(drop=True)
-    transactions["amount"] = [0.1 + 0.2, 1000.004, 1000.01]
-    transactions["oldbalanceOrg"] = [0.3, 1000.0, 1000.0]
+def test_hour_of_day_and_night_follow_paysim_steps():
+    transactions = crafted_transactions().iloc[[0] * 5].assign(step=[24, 31, 32, 743, 1])
     features = build_features(transactions)
-    assert features["drains_origin"].tolist() == [1.0, 1.0, 0.0]
+    assert features["hour_of_day"].tolist() == [0.0, 7.0, 8.0, 23.0, 1.0]
+    assert features["is_night"].tolist() == [1.0, 1.0, 0.0, 0.0, 1.0]
+
+
+def test_drain_is_compared_at_cent_precision():
+    transactions = crafted_transactions().iloc[[0, 0, 0, 0]].reset_index(drop=True)
+    transactions["amount"] = [0.1 + 0.2, 1000.004, 1000.01, 0.0]
+    transactions["oldbalanceOrg"] = [0.3, 1000.0, 1000.0, 0.0]
+    features = build_features(transactions)
+    assert features["drains_origin"].tolist() == [1.0, 1.0, 0.0, 0.0]
     assert features.loc[0, "errorBalanceOrig"] == 0.0  # float noise of 0.1 + 0.2 - 0.3 is rounded away
 
 

@@ -47,6 +47,13 @@ def test_net_value_picks_the_obvious_optimum():
     assert threshold_for_net_value(scores, labels, amounts, review_cost_per_alert=100.0) == 0.8
 
 
+def test_net_value_prefers_fewer_alerts_on_equal_value():
+    scores = np.array([0.9, 0.5])
+    # 0.9 -> 1000 - 100 = 900; 0.5 -> 1100 - 200 = 900
+    labels, amounts = np.array([1, 1]), np.array([1000.0, 100.0])
+    assert threshold_for_net_value(scores, labels, amounts, review_cost_per_alert=100.0) == 0.9
+
+
 def test_net_value_alerts_nothing_when_no_threshold_pays():
     scores = np.array([0.9, 0.3])
     threshold = threshold_for_net_value(scores, np.array([1, 0]), np.array([100.0, 5.0]), review_cost_per_alert=100.0)
