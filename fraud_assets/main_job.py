@@ -1,7 +1,11 @@
-"""The main job: backfill the whole simulation window through the real asset graph, as one run, on the
-embedded defaults, then print what it produced and how to open the Dagster UI.
+"""The main job: run the whole asset graph over the simulation window on the embedded defaults, then print what
+it produced and how to open the Dagster UI.
 
     python -m fraud_assets.main_job          (or `make run`, which also sets up the environment)
+
+Four runs, in order, on the project's Dagster instance (so they show in the UI): ingest every day as one
+single-run backfill; train the first model as of day `FIRST_MODEL_AS_OF_DAY` (it becomes champion); score every
+day as one run; compute per-day model performance. The days after the training window are the out-of-time test.
 """
 
 from __future__ import annotations
@@ -11,42 +15,43 @@ import time
 
 import dagster as dg
 import duckdb
+import numpy as np
 import pandas as pd
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from fraud_assets.instance import prepare_dagster_home
+from fraud_assets.ml.evaluation import evaluate
 from fraud_assets.settings import Settings
 
+FIRST_MODEL_AS_OF_DAY = 15  # trains on days 0-11, validates on 12-14 (labels one day late); days 16+ are unseen
+ALERT_BUDGET_PER_DAY = 60
 
-def run_backfill(settings: Settings, first_key: str, last_key: str) -> dg.ExecuteInProcessResult:
-    """Materialize every daily asset for the partition range first_key..last_key in one run."""
+
+def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
+            run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    """Execute one job of the code location in this process, on the instance under DAGSTER_HOME."""
     prepare_dagster_home(settings.dagster_home)
     from fraud_assets.definitions import build_definitions
 
-    job = build_definitions(settings).resolve_job_def("daily_ingest_job")
+    job = build_definitions(settings).resolve_job_def(job_name)
+    tags = {ASSET_PARTITION_RANGE_START_TAG: partition_keys[0], ASSET_PARTITION_RANGE_END_TAG: partition_keys[1]} if partition_keys else {}
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(
-            instance=instance,
-            tags={ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: last_key},
-            raise_on_error=False,
-        )
+        return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
 
 
-def warehouse_summary(settings: Settings) -> pd.DataFrame:
-    """Rows, fraud rows and rejected rows per day, read back from the warehouse."""
+def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        tables = {row[0] for row in connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fraud'").fetchall()}
-        rejected = (
-            "(SELECT day, count(*) AS rejected_rows FROM fraud.rejected_transactions GROUP BY day)"
-            if "rejected_transactions" in tables else "(SELECT NULL::INTEGER AS day, 0 AS rejected_rows LIMIT 0)"
-        )
-        return connection.execute(f"""
-            SELECT c.day, count(*) AS rows, sum(c.isFraud)::BIGINT AS fraud_rows,
-                   coalesce(any_value(r.rejected_rows), 0) AS rejected_rows
-            FROM fraud.cleaned_transactions c LEFT JOIN {rejected} r USING (day)
-            GROUP BY c.day ORDER BY c.day
-        """).fetchdf()
+        return connection.execute(sql).fetchdf()
+
+
+def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
+    """Quality of the scored predictions on days >= first_day against ground truth."""
+    rows = warehouse_frame(settings, f"""
+        SELECT p.day, p.score, p.threshold, p.amount, c.isFraud
+        FROM fraud.scored_predictions p JOIN fraud.cleaned_transactions c USING (transaction_id)
+        WHERE p.day >= {first_day}""")
+    return evaluate(rows["isFraud"].to_numpy(), rows["score"].to_numpy(), float(rows["threshold"].iloc[0]),
+                    rows["amount"].to_numpy(), rows["day"].to_numpy(), ALERT_BUDGET_PER_DAY)
 
 
 def main() -> int:
@@ -54,27 +59,51 @@ def main() -> int:
     from fraud_assets.partitions import simulation_day_partitions
 
     keys = simulation_day_partitions.get_partition_keys()
-    print(f"Backfilling {len(keys)} simulation days ({keys[0]}..{keys[-1]}) from the {settings.source} source, "
-          f"scale {settings.simulation_scale}, scenario {settings.drift_scenario!r}, into {settings.warehouse_path}")
-    started = time.perf_counter()
-    result = run_backfill(settings, keys[0], keys[-1])
-    elapsed = time.perf_counter() - started
-    if not result.success:
-        failed = [event.step_key for event in result.all_events if event.is_step_failure]
-        print(f"The run {result.run_id} failed in steps {failed}; the warehouse keeps its previous state. "
-              f"Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
-        print_ui_hint(settings)
-        return 1
-    summary = warehouse_summary(settings)
-    print(summary.to_string(index=False))
-    print(f"\n{summary['rows'].sum():,} cleaned rows ({summary['fraud_rows'].sum():,} fraud, "
-          f"{summary['rejected_rows'].sum():,} rejected) over {len(summary)} days in {elapsed:.1f} s; run {result.run_id}")
+    window = (keys[0], keys[-1])
+    print(f"Running the asset graph over {len(keys)} simulation days ({keys[0]}..{keys[-1]}) from the "
+          f"{settings.source} source, scale {settings.simulation_scale}, scenario {settings.drift_scenario!r}; "
+          f"data in {settings.data_dir}")
+    model_config = {"ops": {"fraud_model": {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY,
+                                                       "alert_budget_per_day": ALERT_BUDGET_PER_DAY}}}}
+    stages = [
+        ("ingest every day (one backfill run)", "daily_ingest_job", window, None),
+        (f"train the first model as of day {FIRST_MODEL_AS_OF_DAY}", "train_model_job", None, model_config),
+        ("score every day with the champion (one backfill run)", "daily_scoring_job", window, None),
+        ("per-day model performance", "model_performance_job", None, None),
+    ]
+    for number, (title, job_name, partition_keys, run_config) in enumerate(stages, start=1):
+        started = time.perf_counter()
+        result = run_job(settings, job_name, partition_keys, run_config)
+        print(f"[{number}/{len(stages)}] {title}: {'done' if result.success else 'FAILED'} "
+              f"in {time.perf_counter() - started:.1f} s (run {result.run_id})", flush=True)
+        if not result.success:
+            failed = [event.step_key for event in result.all_events if event.is_step_failure]
+            print(f"The run failed in steps {failed}; what it would have replaced keeps its previous state. "
+                  "Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
+            print_ui_hint(settings)
+            return 1
+    print_summary(settings)
     print_ui_hint(settings)
     return 0
 
 
+def print_summary(settings: Settings) -> None:
+    ingest = warehouse_frame(settings, "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
+    print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
+          f"{int(ingest['fraud'][0]):,} fraud")
+    quality = out_of_time_quality(settings, FIRST_MODEL_AS_OF_DAY + 1)
+    print(f"Champion on days {FIRST_MODEL_AS_OF_DAY + 1}+ (never seen in training): AUPRC {quality['auprc']:.3f}, "
+          f"ROC AUC {quality['roc_auc']:.4f}, recall at {ALERT_BUDGET_PER_DAY} alerts/day "
+          f"{quality['recall_at_budget']:.3f} (precision {quality['precision_at_budget']:.3f}), "
+          f"at its threshold: precision {quality['precision']:.3f}, recall {quality['recall']:.3f}")
+    performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
+    print("\nPer day (model_performance):")
+    print(performance.to_string(index=False, float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
+    print(f"\nExperiments and the registry: mlflow ui --backend-store-uri {settings.tracking_uri}")
+
+
 def print_ui_hint(settings: Settings) -> None:
-    print(f"\nOpen the Dagster UI on this run history:  make dev   "
+    print(f"Dagster UI on this run history: make dev   "
           f"(DAGSTER_HOME={settings.dagster_home} dagster dev, then http://127.0.0.1:3000)")
 
 

@@ -67,7 +67,7 @@ class ModelRegistry(dg.ConfigurableResource):
 
     def champion_version(self) -> str | None:
         try:
-            return self._client().get_model_version_by_alias(self.registered_model_name, CHAMPION_ALIAS).version
+            return str(self._client().get_model_version_by_alias(self.registered_model_name, CHAMPION_ALIAS).version)
         except mlflow.exceptions.MlflowException:
             return None
 

@@ -87,6 +87,17 @@ GENUINE_AMOUNT_KNOTS: dict[str, tuple[float, ...]] = {
         1798000.0, 2450000.0, 3069000.0, 7041000.0, 7885000.0, 24820000.0,
     ),
 }  # fmt: skip
+# Amounts depend on the hour: a row's amount is drawn at probability Phi(z + shift), z standard normal, with the
+# shift below for its type and hour bucket (hours 0-8, 9-12, 13-16, 17-20, 21-23): payments and cash flows are
+# larger around midday, transfers at night. Mean normal score of the amounts per hour bucket in the real samples.
+AMOUNT_HOUR_BUCKET_LAST_HOURS: tuple[int, ...] = (8, 12, 16, 20, 23)
+AMOUNT_HOUR_SHIFT: dict[str, tuple[float, ...]] = {
+    "CASH_IN": (0.0, 0.11, 0.05, -0.09, -0.17),
+    "CASH_OUT": (-0.17, 0.10, 0.08, -0.11, -0.12),
+    "DEBIT": (-0.28, 0.26, 0.01, 0.0, -0.06),
+    "PAYMENT": (-0.31, 0.18, 0.11, -0.11, -0.20),
+    "TRANSFER": (0.33, 0.11, 0.01, -0.10, -0.10),
+}
 # Genuine transfers of exactly 10,000,000 (a genuine look-alike of the fraud cap): 2 of 754 genuine transfers in the
 # random sample, 0 of 4,110 in the early-steps sample; pooled ~0.04%.
 GENUINE_TRANSFER_AT_CAP_SHARE = 0.0005
@@ -146,6 +157,25 @@ DEST_ZERO_SHARE: dict[str, float] = {
     "DEBIT": 0.0,
     "TRANSFER": 0.1034,
 }
+# In the real rows a destination is (almost) never empty when the origin is; with a funded origin the share of
+# empty destinations depends on the origin balance (bands below 1e5, 1e5-1e6, above 1e6; random sample). Together
+# these reproduce DEST_ZERO_SHARE.
+ORIGIN_BALANCE_BAND_EDGES: tuple[float, ...] = (1e5, 1e6)
+DEST_ZERO_SHARE_BY_ORIGIN_BAND: dict[str, tuple[float, ...]] = {
+    "CASH_IN": (0.306, 0.124, 0.0),
+    "CASH_OUT": (0.287, 0.221, 0.221),
+    "DEBIT": (0.0, 0.0, 0.0),
+    "TRANSFER": (0.265, 0.163, 0.163),
+}
+# CASH_IN from an origin holding at least 1e6: the destination balance always covers the amount (1,055 of 1,055
+# such rows in the random sample, against 26% not covering below 1e5); drawn from the table above the amount.
+CASH_IN_COVERED_FROM_ORIGIN_BALANCE = 1e6
+# A positive destination balance is drawn at probability Phi(z), z = a * z_amount + e * (origin empty - its mean)
+# + o * z_origin + noise (unit variance): least-squares fits of the real random sample's normal scores. Larger
+# amounts go to richer destinations, and so do payments from empty origins.
+DEST_LATENT_AMOUNT_WEIGHT: dict[str, float] = {"CASH_IN": 0.19, "CASH_OUT": 0.156, "DEBIT": 0.0, "TRANSFER": 0.276}
+DEST_LATENT_EMPTY_ORIGIN_WEIGHT: dict[str, float] = {"CASH_IN": 0.267, "CASH_OUT": 0.41, "DEBIT": 0.0, "TRANSFER": 0.756}
+DEST_LATENT_ORIGIN_WEIGHT: dict[str, float] = {"CASH_IN": 0.191, "CASH_OUT": 0.027, "DEBIT": 0.0, "TRANSFER": 0.178}
 DEST_BALANCE_KNOTS: dict[str, tuple[float, ...]] = {
     "CASH_IN": (
         43.0, 982.5, 9148.0, 22960.0, 51030.0, 104100.0, 159100.0, 209900.0, 269300.0, 335600.0, 411700.0,

@@ -25,6 +25,7 @@ from typing import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from fraud_assets.schema import HOURS_PER_DAY, PAYSIM_COLUMNS, TRANSACTION_TYPES, steps_of_day
 from fraud_assets.simulation import profiles as cal
@@ -157,15 +158,20 @@ def _genuine_rows(rng: np.random.Generator, steps: np.ndarray, drift: DayDrift, 
     n = steps.size
     cumulative_share = np.cumsum(drift.genuine_type_shares)
     type_code = np.minimum(np.searchsorted(cumulative_share, rng.random(n), side="right"), len(TRANSACTION_TYPES) - 1)
-    amount = _genuine_amounts(rng, type_code, drift.money_factor)
-    old_orig, new_orig, self_drain = _genuine_origin_balances(rng, type_code, amount, drift.money_factor)
+    z_amount = rng.standard_normal(n) + _AMOUNT_HOUR_SHIFT[type_code, _HOUR_BUCKET[steps % HOURS_PER_DAY]]
+    z_origin = rng.standard_normal(n)
+    amount = _genuine_amounts(rng, type_code, ndtr(z_amount), drift.money_factor)
+    old_orig, new_orig, self_drain = _genuine_origin_balances(rng, type_code, amount, ndtr(z_origin), drift.money_factor)
     fresh_payee = (self_drain & (type_code == TRANSFER)) | (
         _is_transfer_or_cash_out(type_code) & (rng.random(n) < cal.GENUINE_FRESH_PAYEE_SHARE)
     )
-    old_dest, new_dest = _genuine_destination_balances(rng, type_code, amount, fresh_payee, drift.money_factor)
+    origin_empty = old_orig == 0
+    z_dest = _destination_latent(rng, type_code, z_amount, z_origin, origin_empty)
+    old_dest, new_dest = _genuine_destination_balances(
+        rng, type_code, amount, old_orig, ndtr(z_dest), fresh_payee, drift.money_factor
+    )
     merchant = type_code == PAYMENT
-    new_account = merchant | fresh_payee
-    dest_id = np.where(new_account, _random_account_ids(rng, n), pool.draw(rng, n))
+    dest_id = np.where(merchant | fresh_payee, _random_account_ids(rng, n), pool.draw(rng, n))
     return _Rows(
         step=steps,
         type_code=type_code,
@@ -182,44 +188,83 @@ def _genuine_rows(rng: np.random.Generator, steps: np.ndarray, drift: DayDrift, 
     )
 
 
-def _genuine_amounts(rng: np.random.Generator, type_code: np.ndarray, money_factor: float) -> np.ndarray:
-    amount = _GENUINE_AMOUNT.sample(type_code, rng.random(type_code.size))
+def _genuine_amounts(
+    rng: np.random.Generator, type_code: np.ndarray, probability: np.ndarray, money_factor: float
+) -> np.ndarray:
+    amount = _GENUINE_AMOUNT.sample(type_code, probability)
     at_cap = (type_code == TRANSFER) & (rng.random(type_code.size) < cal.GENUINE_TRANSFER_AT_CAP_SHARE)
     amount[at_cap] = cal.FRAUD_AMOUNT_CAP
     return _cents(amount * money_factor)
 
 
 def _genuine_origin_balances(
-    rng: np.random.Generator, type_code: np.ndarray, amount: np.ndarray, money_factor: float
+    rng: np.random.Generator, type_code: np.ndarray, amount: np.ndarray, probability: np.ndarray, money_factor: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Old and new origin balances, and the mask of look-alike rows that drain their own account."""
     n = type_code.size
     is_zero = rng.random(n) < _ORIGIN_ZERO_SHARE[type_code]
-    old = np.where(is_zero, 0.0, _cents(_ORIGIN_BALANCE.sample(type_code, rng.random(n)) * money_factor))
+    old = np.where(is_zero, 0.0, _cents(_ORIGIN_BALANCE.sample(type_code, probability) * money_factor))
     self_drain = _is_transfer_or_cash_out(type_code) & (rng.random(n) < cal.GENUINE_SELF_DRAIN_SHARE)
     old[self_drain] = amount[self_drain]
     cash_in = type_code == CASH_IN
     covered = ~cash_in & (old >= amount)
-    new = np.where(cash_in, old + amount, np.where(covered, old - amount, 0.0))
-    slip_draw = rng.random(n)
-    slips = covered & ~self_drain & (new >= 0.01)
-    slip = np.where(slip_draw < cal.ORIGIN_ROUNDING_SLIP_SHARE, -0.01, 0.0)
-    slip[slip_draw > 1 - cal.ORIGIN_ROUNDING_SLIP_SHARE] = 0.01
-    return old, _cents(new + np.where(slips, slip, 0.0)), self_drain
+    new = _cents(np.where(cash_in, old + amount, np.where(covered, old - amount, 0.0)))
+    follows_rule = (cash_in | covered) & ~self_drain & (new >= 0.01)
+    return old, _with_slips(rng, new, old, follows_rule, cal.ORIGIN_SLIP_SHARE), self_drain
+
+
+def _destination_latent(
+    rng: np.random.Generator, type_code: np.ndarray, z_amount: np.ndarray, z_origin: np.ndarray, origin_empty: np.ndarray
+) -> np.ndarray:
+    """Standard-normal score of the destination balance, tied to the amount and the origin (profiles)."""
+    empty_centered = origin_empty - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST[type_code]
+    explained = (
+        _DEST_LATENT_AMOUNT_WEIGHT[type_code] * z_amount
+        + _DEST_LATENT_EMPTY_ORIGIN_WEIGHT[type_code] * empty_centered
+        + _DEST_LATENT_ORIGIN_WEIGHT[type_code] * np.where(origin_empty, 0.0, z_origin)
+    )
+    return explained + _DEST_LATENT_NOISE_SD[type_code] * rng.standard_normal(type_code.size)
 
 
 def _genuine_destination_balances(
-    rng: np.random.Generator, type_code: np.ndarray, amount: np.ndarray, fresh_payee: np.ndarray, money_factor: float
+    rng: np.random.Generator,
+    type_code: np.ndarray,
+    amount: np.ndarray,
+    old_orig: np.ndarray,
+    probability: np.ndarray,
+    fresh_payee: np.ndarray,
+    money_factor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Old and new destination balances: merchants and fresh payees 0/0, others by PaySim's rules plus noise."""
     n = type_code.size
-    is_zero = (rng.random(n) < _DEST_ZERO_SHARE[type_code]) | (type_code == PAYMENT) | fresh_payee
-    old = np.where(is_zero, 0.0, _cents(_DEST_BALANCE.sample(type_code, rng.random(n)) * money_factor))
-    new = np.where(type_code == CASH_IN, np.maximum(old - amount, 0.0), old + amount)
-    disturbed = np.flatnonzero(rng.random(n) < _DEST_DISTURBED_SHARE[type_code])
-    new[disturbed] = _disturbed(rng, new[disturbed], amount[disturbed], type_code[disturbed])
-    new[(type_code == PAYMENT) | fresh_payee] = 0.0
-    return old, _cents(new)
+    origin_empty = old_orig == 0
+    no_balance = (type_code == PAYMENT) | fresh_payee
+    origin_band = np.searchsorted(cal.ORIGIN_BALANCE_BAND_EDGES, old_orig / money_factor)
+    zero_share = np.where(origin_empty, 0.0, _DEST_ZERO_SHARE_BY_ORIGIN_BAND[type_code, origin_band])
+    is_zero = (rng.random(n) < zero_share) | no_balance
+    covered = (type_code == CASH_IN) & (old_orig >= cal.CASH_IN_COVERED_FROM_ORIGIN_BALANCE * money_factor)
+    floor = _DEST_BALANCE.probability(CASH_IN, amount[covered] / money_factor)
+    probability = probability.copy()
+    probability[covered] = floor + probability[covered] * (1 - floor)
+    old = np.where(is_zero, 0.0, _cents(_DEST_BALANCE.sample(type_code, probability) * money_factor))
+    new = _cents(np.where(type_code == CASH_IN, np.maximum(old - amount, 0.0), old + amount))
+    is_disturbed = rng.random(n) < _DEST_DISTURBED_SHARE[type_code]
+    disturbed = np.flatnonzero(is_disturbed)
+    new[disturbed] = _cents(_disturbed(rng, new[disturbed], amount[disturbed], type_code[disturbed]))
+    new[no_balance] = 0.0
+    follows_rule = ~is_disturbed & (new > 0)
+    return old, _with_slips(rng, new, new, follows_rule, cal.DEST_SLIP_SHARE)
+
+
+def _with_slips(
+    rng: np.random.Generator, balance: np.ndarray, size: np.ndarray, eligible: np.ndarray, slip_share: tuple[float, ...]
+) -> np.ndarray:
+    """`balance` with a 0.01 cent slip (up or down, half each) on a share of the `eligible` rows that depends on the
+    balance's `size` (profiles.SLIP_BALANCE_EDGES)."""
+    share = np.asarray(slip_share)[np.searchsorted(cal.SLIP_BALANCE_EDGES, size)]
+    draw = rng.random(balance.size)
+    slip = np.where(draw < share / 2, -0.01, np.where(draw < share, 0.01, 0.0))
+    return _cents(balance + np.where(eligible, slip, 0.0))
 
 
 def _disturbed(rng: np.random.Generator, balance: np.ndarray, amount: np.ndarray, type_code: np.ndarray) -> np.ndarray:
@@ -336,9 +381,11 @@ def _fraud_cash_outs(
     agent_balance = _cents(_DEST_BALANCE.sample(np.full(n, CASH_OUT), rng.random(n)) * money_factor)
     agent_empty = ~split & (rng.random(n) < cal.FRAUD_CASH_OUT_DEST_ZERO_SHARE)
     old_dest = np.where(agent_empty, 0.0, agent_balance)
-    new_dest = old_dest + amount
-    disturbed = np.flatnonzero(~split & (rng.random(n) < cal.FRAUD_CASH_OUT_DEST_DISTURBED_SHARE))
-    new_dest[disturbed] = _disturbed(rng, new_dest[disturbed], amount[disturbed], np.full(disturbed.size, CASH_OUT))
+    new_dest = _cents(old_dest + amount)
+    is_disturbed = ~split & (rng.random(n) < cal.FRAUD_CASH_OUT_DEST_DISTURBED_SHARE)
+    disturbed = np.flatnonzero(is_disturbed)
+    new_dest[disturbed] = _cents(_disturbed(rng, new_dest[disturbed], amount[disturbed], np.full(disturbed.size, CASH_OUT)))
+    new_dest = _with_slips(rng, new_dest, new_dest, ~split & ~is_disturbed, cal.DEST_SLIP_SHARE)
     return _Rows(
         step=steps,
         type_code=np.full(n, CASH_OUT),
@@ -346,7 +393,7 @@ def _fraud_cash_outs(
         old_orig=old_orig,
         new_orig=new_orig,
         old_dest=old_dest,
-        new_dest=_cents(new_dest),
+        new_dest=new_dest,
         orig_id=_random_account_ids(rng, n),
         dest_id=pool.draw(rng, n),
         dest_is_merchant=np.zeros(n, bool),
@@ -469,8 +516,14 @@ class _TypeQuantiles:
 
     def __init__(self, knots_by_type: Mapping[str, tuple[float, ...]], grid: tuple[float, ...]) -> None:
         codes = [code for code, name in enumerate(TRANSACTION_TYPES) if name in knots_by_type]
-        self._x = np.concatenate([2 * code + np.asarray(grid) for code in codes])
-        self._log_q = np.concatenate([np.log(knots_by_type[TRANSACTION_TYPES[code]]) for code in codes])
+        self._grid = np.asarray(grid)
+        self._log_knots = {code: np.log(knots_by_type[TRANSACTION_TYPES[code]]) for code in codes}
+        self._x = np.concatenate([2 * code + self._grid for code in codes])
+        self._log_q = np.concatenate([self._log_knots[code] for code in codes])
+
+    def probability(self, type_code: int, values: np.ndarray) -> np.ndarray:
+        """The table's CDF: probability of a value below `values` for type `type_code` (the inverse of sample)."""
+        return np.interp(np.log(np.maximum(values, 1e-9)), self._log_knots[type_code], self._grid)
 
     def sample(self, type_code: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Values at probabilities `u` of each row's type table (rows of a type without a table get junk)."""
@@ -491,7 +544,21 @@ _GENUINE_AMOUNT = _TypeQuantiles(cal.GENUINE_AMOUNT_KNOTS, cal.QUANTILE_GRID)
 _ORIGIN_BALANCE = _TypeQuantiles(cal.ORIGIN_BALANCE_KNOTS, cal.QUANTILE_GRID)
 _DEST_BALANCE = _TypeQuantiles(cal.DEST_BALANCE_KNOTS, cal.QUANTILE_GRID)
 _ORIGIN_ZERO_SHARE = _per_type(cal.ORIGIN_ZERO_SHARE)
-_DEST_ZERO_SHARE = _per_type(cal.DEST_ZERO_SHARE)
+_DEST_ZERO_SHARE_BY_ORIGIN_BAND = np.array(
+    [cal.DEST_ZERO_SHARE_BY_ORIGIN_BAND.get(name, (0.0, 0.0, 0.0)) for name in TRANSACTION_TYPES]
+)
+_EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST = _ORIGIN_ZERO_SHARE / (1 - _per_type(cal.DEST_ZERO_SHARE))
+_DEST_LATENT_AMOUNT_WEIGHT = _per_type(cal.DEST_LATENT_AMOUNT_WEIGHT)
+_DEST_LATENT_EMPTY_ORIGIN_WEIGHT = _per_type(cal.DEST_LATENT_EMPTY_ORIGIN_WEIGHT)
+_DEST_LATENT_ORIGIN_WEIGHT = _per_type(cal.DEST_LATENT_ORIGIN_WEIGHT)
+_DEST_LATENT_NOISE_SD = np.sqrt(
+    1
+    - _DEST_LATENT_AMOUNT_WEIGHT**2
+    - _DEST_LATENT_EMPTY_ORIGIN_WEIGHT**2 * _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
+    - _DEST_LATENT_ORIGIN_WEIGHT**2 * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
+)
+_AMOUNT_HOUR_SHIFT = np.array([cal.AMOUNT_HOUR_SHIFT[name] for name in TRANSACTION_TYPES])
+_HOUR_BUCKET = np.searchsorted(cal.AMOUNT_HOUR_BUCKET_LAST_HOURS, np.arange(HOURS_PER_DAY))
 _DEST_DISTURBED_SHARE = _per_type(cal.DEST_DISTURBED_SHARE)
 _DEST_DISTURBANCE_UP_SHARE = _per_type(cal.DEST_DISTURBANCE_UP_SHARE)
 _DEST_DISTURBANCE_LOG_MEAN = _per_type(cal.DEST_DISTURBANCE_LOG_MEAN)

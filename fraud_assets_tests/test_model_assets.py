@@ -1,0 +1,131 @@
+"""The model lifecycle through Dagster: train, promote, refuse a worse challenger, score, roll back, analyst labels."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from mlflow.tracking import MlflowClient
+
+from fraud_assets.definitions import build_definitions
+from fraud_assets.partitions import partition_key_of_day
+from fraud_assets.rollback import main as rollback_main
+from fraud_assets.rollback import registry_from_settings
+from fraud_assets.settings import Settings
+
+DAYS = 10
+MODEL_CONFIG = {"as_of_day": 9, "training_days": 5, "validation_days": 3, "label_delay_days": 1,
+                "n_estimators": 60, "alert_budget_per_day": 20}
+
+
+def run(settings, instance, job_name, days=None, model_config=None):
+    tags = {}
+    if days:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: partition_key_of_day(days[0]),
+                ASSET_PARTITION_RANGE_END_TAG: partition_key_of_day(days[1])}
+    run_config = {"ops": {"fraud_model": {"config": model_config}}} if model_config else None
+    result = build_definitions(settings).resolve_job_def(job_name).execute_in_process(
+        instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+    assert result.success, f"{job_name} failed"
+    return result
+
+
+def model_metadata(result) -> dict:
+    (event,) = [e for e in result.get_asset_materialization_events()
+                if e.materialization.asset_key.to_user_string() == "fraud_model"]
+    return {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+def query(settings, sql):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Ten ingested days and a first model (the champion)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("lifecycle"), simulation_scale=0.02)
+    instance = dg.DagsterInstance.ephemeral()
+    run(settings, instance, "daily_ingest_job", (0, DAYS - 1))
+    first = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
+    return settings, instance, first
+
+
+def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
+    settings, _, first = trained
+    assert first["promoted"] is True and first["model_version"] == "1"
+    assert first["training_window"] == "train days 1-5, validate days 6-8 (as of day 9)"
+    assert first["challenger_auprc"] > 0.8
+    registry = registry_from_settings(settings)
+    assert registry.champion_version() == "1"
+    champion = registry.load_champion()
+    assert champion.version == "1" and 0 < champion.threshold <= 1
+    assert champion.card["training_window"]["last_validation_day"] == 8
+    assert {"auprc", "roc_auc", "recall_at_budget", "brier"} <= set(champion.card["metrics"])
+    assert len(champion.reference_sample) > 1000 and "score" in champion.reference_sample
+    run = MlflowClient(settings.tracking_uri).get_run(first["mlflow_run_id"])
+    assert run.data.metrics["validation_auprc"] == pytest.approx(first["challenger_auprc"])
+    assert run.data.params["window_first_train_day"] == "1"
+
+
+def test_a_challenger_worse_than_the_tolerance_allows_is_not_promoted(trained):
+    settings, instance, first = trained
+    # a negative tolerance demands a better AUPRC than the champion's; the same data cannot give one
+    strict = {**MODEL_CONFIG, "promotion_tolerance": -0.5}
+    refused = model_metadata(run(settings, instance, "train_model_job", model_config=strict))
+    assert refused["promoted"] is False
+    assert refused["champion_auprc"] == pytest.approx(first["challenger_auprc"], abs=1e-9)
+    assert registry_from_settings(settings).load_champion().version == "1"
+
+
+def test_scoring_replaces_a_day_and_explains_alerts(trained):
+    settings, instance, _ = trained
+    run(settings, instance, "daily_scoring_job", (7, 9))
+    cleaned = dict(query(settings, "SELECT day, count(*) FROM fraud.cleaned_transactions WHERE day >= 7 GROUP BY day"))
+    scored = dict(query(settings, "SELECT day, count(*) FROM fraud.scored_predictions GROUP BY day"))
+    assert scored == cleaned
+    run(settings, instance, "daily_scoring_job", (8, 8))
+    assert dict(query(settings, "SELECT day, count(*) FROM fraud.scored_predictions GROUP BY day")) == cleaned
+    alerts = query(settings, "SELECT reasons, score, threshold FROM fraud.scored_predictions WHERE is_alert")
+    assert alerts and all(score >= threshold for _, score, threshold in alerts)
+    reasons = json.loads(alerts[0][0])
+    assert 1 <= len(reasons) <= 3 and {"feature", "value", "contribution", "description"} <= set(reasons[0])
+    assert query(settings, "SELECT count(*) FROM fraud.scored_predictions WHERE NOT is_alert AND reasons <> ''") == [(0,)]
+
+
+def test_rollback_serves_an_earlier_version_again(trained):
+    settings, instance, _ = trained
+    second = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
+    assert second["promoted"] is True
+    registry = registry_from_settings(settings)
+    assert registry.load_champion().version == second["model_version"] != "1"
+    env = {"FRAUD_DATA_DIR": str(settings.data_dir)}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert rollback_main(["--version", "1"]) == 0
+        assert rollback_main(["--version", "999"]) == 2
+    assert registry.champion_version() == "1"
+    assert registry.load_champion().version == "1"
+
+
+def test_analyst_labels_reach_training(trained):
+    settings, instance, _ = trained
+    ids = [row[0] for row in query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 4 AND isFraud = 0 LIMIT 5")]
+    write_label_events(settings.label_store_path, ids, label=1)
+    labeled = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
+    assert labeled["analyst_labels_used"] == 5
+
+
+def write_label_events(path: Path, transaction_ids: list[str], label: int) -> None:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS label_events (event_id INTEGER PRIMARY KEY, transaction_id TEXT, "
+                           "label INTEGER, reviewer TEXT, note TEXT, labeled_at TEXT)")
+        connection.executemany(
+            "INSERT INTO label_events (transaction_id, label, reviewer, note, labeled_at) VALUES (?, ?, 'analyst', '', datetime('now'))",
+            [(transaction_id, label) for transaction_id in transaction_ids])
