@@ -153,8 +153,10 @@ def child_main(scale: float, data_dir: Path) -> None:
             "outputs": end - first_output,
         })
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        counts = {
-            table: connection.execute(f"SELECT count(*) FROM fraud.{table}").fetchone()[0]
+        tables = {row[0] for row in connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fraud'").fetchall()}
+        counts = {  # the IO manager creates no table for an empty output (no rejected rows)
+            table: connection.execute(f"SELECT count(*) FROM fraud.{table}").fetchone()[0] if table in tables else 0
             for table in ("raw_transactions", "cleaned_transactions", "rejected_transactions")
         }
         fraud_rows = connection.execute("SELECT sum(isFraud)::BIGINT FROM fraud.cleaned_transactions").fetchone()[0]
@@ -178,12 +180,14 @@ def run_child(scale: float) -> dict:
     import psutil
 
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as data_dir:
+        stdout_path, stderr_path = Path(data_dir) / "child.stdout", Path(data_dir) / "child.stderr"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
         env.pop("FRAUD_SIMULATION_DAYS", None)  # the partitions are built at import: keep the default 31 days
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--child", "--scale", str(scale), "--data-dir", data_dir],
-            cwd=str(PROJECT_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # Dagster logs every event to stderr: files, not pipes, so a full pipe never blocks the child.
+            cwd=str(PROJECT_ROOT), env=env, stdout=stdout_path.open("w"), stderr=stderr_path.open("w"),
         )
         parent = psutil.Process(process.pid)
         peak_tree_rss = 0
@@ -200,8 +204,8 @@ def run_child(scale: float) -> dict:
             except psutil.Error:
                 pass
             time.sleep(POLL_SECONDS)
-        stdout, stderr = process.communicate()
         process_seconds = time.perf_counter() - started
+        stdout, stderr = stdout_path.read_text(), stderr_path.read_text()
     reports = [line for line in stdout.splitlines() if line.startswith("BENCH_RESULT ")]
     if process.returncode != 0 or not reports:
         sys.stderr.write(stderr[-5000:])

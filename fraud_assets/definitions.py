@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
+from fraud_assets.assets.exports import review_export
 from fraud_assets.assets.ingest import clean_transactions, raw_transactions
 from fraud_assets.assets.model import fraud_model
 from fraud_assets.assets.scoring import model_performance, scored_predictions
@@ -13,7 +14,7 @@ from fraud_assets.jobs import all_jobs
 from fraud_assets.label_store import LabelStore
 from fraud_assets.mlflow_tracking import mlflow_tracking_in_data_dir
 from fraud_assets.model_registry import ModelRegistry
-from fraud_assets.resources import TransactionSource
+from fraud_assets.resources import AppExports, TransactionSource
 from fraud_assets.settings import Settings
 
 WAREHOUSE_SCHEMA = "fraud"
@@ -42,12 +43,14 @@ def build_resources(settings: Settings) -> dict[str, object]:
         }),
         "model_registry": ModelRegistry(tracking_uri=settings.tracking_uri, bentoml_home=str(settings.model_store_home)),
         "label_store": LabelStore(path=str(settings.label_store_path)),
+        "app_exports": AppExports(exports_dir=str(settings.exports_dir)),
     }
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[raw_transactions, clean_transactions, fraud_model, scored_predictions, model_performance],
+        assets=[raw_transactions, clean_transactions, fraud_model, scored_predictions, model_performance,
+                review_export],
         asset_checks=ingest_checks,
         jobs=all_jobs,
         resources=build_resources(settings),

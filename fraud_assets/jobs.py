@@ -23,9 +23,9 @@ train_model_job = dg.define_asset_job(
 
 daily_scoring_job = dg.define_asset_job(
     name="daily_scoring_job",
-    selection=dg.AssetSelection.assets("scored_predictions"),
+    selection=dg.AssetSelection.assets("scored_predictions", "review_export"),
     partitions_def=simulation_day_partitions,
-    description="Score a range of days with the current champion, in one run.",
+    description="Score a range of days with the current champion and export its alerts for review, in one run.",
 )
 
 model_performance_job = dg.define_asset_job(

@@ -37,6 +37,68 @@ class ChampionModel:
     reference_sample: pd.DataFrame
 
 
+def served_model_store(bentoml_home: str | Path):
+    """The BentoML model store under `bentoml_home`.
+
+    BentoML's public API reads the store from BENTOML_HOME once, at import; an explicit store lets the pipeline,
+    the service and each test name their own folder.
+    """
+    from bentoml._internal.models.model import ModelStore
+
+    models_dir = Path(bentoml_home) / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    return ModelStore(str(models_dir))
+
+
+def save_served_model(bentoml_home: str | Path, name: str, booster: xgb.Booster, card: dict,
+                      reference_sample: pd.DataFrame) -> str:
+    """Save a model as the newest entry `name` of the BentoML store; returns its BentoML tag.
+
+    `card` must hold at least version, threshold and feature_columns (JSON-able values only).
+    """
+    import bentoml
+
+    with bentoml.models.create(
+        name,
+        labels={"mlflow_version": str(card["version"]), "stage": CHAMPION_ALIAS},
+        metadata=card,
+        _model_store=served_model_store(bentoml_home),
+    ) as model:
+        booster.save_model(model.path_of(BOOSTER_FILE))
+        reference_sample.to_parquet(model.path_of(REFERENCE_SAMPLE_FILE), index=False)
+    return str(model.tag)
+
+
+def newest_served_tag(bentoml_home: str | Path, name: str) -> str | None:
+    """The BentoML tag of the newest saved entry `name` (the champion), or None before the first promotion."""
+    from bentoml.exceptions import NotFound
+
+    try:
+        entries = served_model_store(bentoml_home).list(name)
+    except NotFound:
+        return None
+    return str(max(entries, key=lambda model: model.info.creation_time).tag) if entries else None
+
+
+def load_served_model(bentoml_home: str | Path, name: str) -> ChampionModel | None:
+    """The newest saved entry `name` (the champion), or None before the first promotion."""
+    tag = newest_served_tag(bentoml_home, name)
+    if tag is None:
+        return None
+    model = served_model_store(bentoml_home).get(tag)
+    booster = xgb.Booster()
+    booster.load_model(model.path_of(BOOSTER_FILE))
+    card = dict(model.info.metadata)
+    return ChampionModel(
+        booster=booster,
+        version=str(card["version"]),
+        threshold=float(card["threshold"]),
+        feature_columns=list(card["feature_columns"]),
+        card=card,
+        reference_sample=pd.read_parquet(model.path_of(REFERENCE_SAMPLE_FILE)),
+    )
+
+
 def ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str) -> str:
     """The experiment's id, creating it with its artifacts under `artifact_location` when it does not exist."""
     client = MlflowClient(tracking_uri)
@@ -56,70 +118,32 @@ class ModelRegistry(dg.ConfigurableResource):
     def _client(self) -> MlflowClient:
         return MlflowClient(self.tracking_uri)
 
-    def _model_store(self):
-        # BentoML's public API reads the store from BENTOML_HOME at import time; an explicit store lets the
-        # pipeline (and each test) use its own folder.
-        from bentoml._internal.models.model import ModelStore
-
-        models_dir = Path(self.bentoml_home) / "models"
-        models_dir.mkdir(parents=True, exist_ok=True)
-        return ModelStore(str(models_dir))
-
     def champion_version(self) -> str | None:
         try:
             return str(self._client().get_model_version_by_alias(self.registered_model_name, CHAMPION_ALIAS).version)
         except mlflow.exceptions.MlflowException:
             return None
 
-    def load_version(self, version: str) -> tuple[xgb.Booster, dict]:
-        """A registered version's booster and model card (threshold, features, window, metrics)."""
+    def load_version(self, version: str) -> tuple[xgb.Booster, dict, pd.DataFrame]:
+        """A registered version's booster, model card (threshold, features, window, metrics) and reference sample."""
         client = self._client()
         model_version = client.get_model_version(self.registered_model_name, version)
         with tempfile.TemporaryDirectory() as scratch:
             card_path = client.download_artifacts(model_version.run_id, MODEL_CARD_ARTIFACT, scratch)
             card = json.loads(Path(card_path).read_text())
             sample_path = client.download_artifacts(model_version.run_id, REFERENCE_SAMPLE_FILE, scratch)
-            card["_reference_sample"] = pd.read_parquet(sample_path)
+            reference_sample = pd.read_parquet(sample_path)
         booster = mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")
-        return booster, card
+        return booster, {**card, "mlflow_run_id": model_version.run_id}, reference_sample
 
     def promote(self, version: str) -> dict:
         """Make a registered version the champion: MLflow alias, then a new entry in the BentoML model store."""
-        import bentoml
-
-        booster, card = self.load_version(version)
-        reference_sample = card.pop("_reference_sample")
-        promoted_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        card = {**card, "version": str(version), "promoted_at": promoted_at}
+        booster, card, reference_sample = self.load_version(version)
+        card = {**card, "version": str(version), "promoted_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self._client().set_registered_model_alias(self.registered_model_name, CHAMPION_ALIAS, str(version))
-        with bentoml.models.create(
-            self.registered_model_name,
-            labels={"mlflow_version": str(version), "stage": CHAMPION_ALIAS},
-            metadata=card,
-            _model_store=self._model_store(),
-        ) as model:
-            booster.save_model(model.path_of(BOOSTER_FILE))
-            reference_sample.to_parquet(model.path_of(REFERENCE_SAMPLE_FILE), index=False)
+        save_served_model(self.bentoml_home, self.registered_model_name, booster, card, reference_sample)
         return card
 
     def load_champion(self) -> ChampionModel | None:
-        """The newest promoted model from the BentoML store, or None before the first promotion."""
-        from bentoml.exceptions import NotFound
-
-        try:
-            entries = self._model_store().list(self.registered_model_name)
-        except NotFound:
-            return None
-        newest = max(entries, key=lambda model: model.info.creation_time)
-        booster = xgb.Booster()
-        booster.load_model(newest.path_of(BOOSTER_FILE))
-        card = dict(newest.info.metadata)
-        return ChampionModel(
-            booster=booster,
-            version=str(card["version"]),
-            threshold=float(card["threshold"]),
-            feature_columns=list(card["feature_columns"]),
-            card=card,
-            reference_sample=pd.read_parquet(newest.path_of(REFERENCE_SAMPLE_FILE)),
-        )
-
+        """The model the service serves: the newest entry of the BentoML store, or None before the first promotion."""
+        return load_served_model(self.bentoml_home, self.registered_model_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import dagster as dg
@@ -55,3 +56,13 @@ class TransactionSource(dg.ConfigurableResource):
             "drift_start_day": self.drift_start_day,
             "drift_strength": self.drift_strength,
         }
+
+
+class AppExports(dg.ConfigurableResource):
+    """The folder of Parquet exports the label app reads (`data/exports` by default)."""
+
+    exports_dir: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.exports_dir)

@@ -69,6 +69,18 @@ class Settings:
         return self.data_dir / "labels.sqlite"
 
     @property
+    def decision_log_path(self) -> Path:
+        return self.data_dir / "decisions.sqlite"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +12,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from mlflow.tracking import MlflowClient
 
 from fraud_assets.definitions import build_definitions
+from fraud_assets.label_store import append_label_event
 from fraud_assets.partitions import partition_key_of_day
 from fraud_assets.rollback import main as rollback_main
 from fraud_assets.rollback import registry_from_settings
@@ -123,9 +123,5 @@ def test_analyst_labels_reach_training(trained):
 
 
 def write_label_events(path: Path, transaction_ids: list[str], label: int) -> None:
-    with sqlite3.connect(path) as connection:
-        connection.execute("CREATE TABLE IF NOT EXISTS label_events (event_id INTEGER PRIMARY KEY, transaction_id TEXT, "
-                           "label INTEGER, reviewer TEXT, note TEXT, labeled_at TEXT)")
-        connection.executemany(
-            "INSERT INTO label_events (transaction_id, label, reviewer, note, labeled_at) VALUES (?, ?, 'analyst', '', datetime('now'))",
-            [(transaction_id, label) for transaction_id in transaction_ids])
+    for transaction_id in transaction_ids:
+        append_label_event(path, transaction_id, label, reviewer="analyst")

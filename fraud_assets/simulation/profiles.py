@@ -37,14 +37,14 @@ GENUINE_ROWS_BY_TYPE: dict[str, int] = {
 }
 PAYSIM_GENUINE_ROWS = sum(GENUINE_ROWS_BY_TYPE.values())
 
-# Share of genuine rows per hour of day (hour = step % 24), in percent, index = hour. The real samples' genuine hour
-# histograms, weighted 2:1 (random sample over the whole file : early-steps sample); facts: "almost nothing at hours
-# 3-6", "genuine traffic is almost absent from 2h to 8h and peaks at 18-20h (9-10% each)". (The facts table's "hour 19
-# and 20 about 12.9% each, 21 about 10.2%" disagrees with both real samples, which give about 9.5% / 8.2% / 3.8% for
-# hours 19 / 20 / 21; the samples are followed here.)
+# Share of genuine rows per hour of day (hour = step % 24), in percent, index = hour: the genuine hour histogram of
+# the random sample (9,500 rows over the whole file; hour 4, empty there, set to 0.02). Facts: "almost nothing at
+# hours 3-6", "genuine traffic is almost absent from 2h to 8h and peaks at 18-20h (9-10% each)". (The facts table's
+# "hour 19 and 20 about 12.9% each, 21 about 10.2%" disagrees with both real samples, which give 9.7% / 8.5% / 3.7%
+# (random sample) and 9.1% / 7.5% / 3.9% (early steps) for hours 19 / 20 / 21; the samples are followed here.)
 GENUINE_HOUR_PERCENT: tuple[float, ...] = (
-    1.19, 0.46, 0.15, 0.04, 0.02, 0.03, 0.07, 0.31, 0.96, 4.64, 6.66, 6.64,
-    7.59, 7.09, 7.20, 6.55, 7.36, 7.28, 8.90, 9.48, 8.16, 3.79, 3.01, 2.40,
+    1.06, 0.41, 0.16, 0.04, 0.02, 0.03, 0.04, 0.14, 0.45, 4.06, 6.83, 6.76,
+    7.83, 7.28, 7.42, 6.75, 7.44, 7.16, 9.04, 9.69, 8.51, 3.74, 2.84, 2.31,
 )  # fmt: skip
 
 # ---------------------------------------------------------------------------------------------------------------

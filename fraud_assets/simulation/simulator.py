@@ -485,26 +485,24 @@ _POWERS_OF_TEN = 10 ** np.arange(_ID_WIDTH, dtype=np.int64)
 
 
 def format_account_ids(prefixes: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-    """Object array of Python str ids: ``chr(prefixes[i]) + str(numbers[i])`` for 0 < numbers < 10**10.
+    """Object array of Python str ids: ``chr(prefixes[i]) + str(numbers[i])`` for 0 < numbers < 2**32.
 
-    Vectorised: the digits are written right-aligned into one byte buffer, leading zeros become spaces and the
-    prefix goes just before the first digit; the buffer is decoded once and split on whitespace, which creates the
-    Python strings in C instead of one formatting call per id.
+    Vectorised: the digits are written right-aligned into one byte buffer (one row per character position, then
+    transposed), leading zeros become spaces and the prefix goes just before the first digit; the buffer is decoded
+    once and split on whitespace, which creates the Python strings in C instead of one formatting call per id.
     """
     n = numbers.size
-    buffer = np.empty((n, _ID_WIDTH + 2), dtype=np.uint8)
-    rest = numbers.astype(np.uint32)
-    for column in range(_ID_WIDTH, 0, -1):
-        quotient = rest // 10
-        buffer[:, column] = rest - quotient * 10
-        rest = quotient
-    buffer += ord("0")
+    characters = np.full((_ID_WIDTH + 2, n), ord(" "), dtype=np.uint8)
     first_digit = _ID_WIDTH + 1 - np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
-    buffer[np.arange(_ID_WIDTH + 2) < first_digit[:, None]] = ord(" ")
-    buffer[:, _ID_WIDTH + 1] = ord(" ")
-    buffer[np.arange(n), first_digit - 1] = prefixes
+    rest = numbers.astype(np.uint32)
+    for position in range(_ID_WIDTH, 0, -1):
+        quotient = rest // 10
+        characters[position] = np.where(position >= first_digit, rest - quotient * 10 + ord("0"), ord(" "))
+        rest = quotient
+    text = np.ascontiguousarray(characters.T)
+    text[np.arange(n), first_digit - 1] = prefixes
     ids = np.empty(n, dtype=object)
-    ids[:] = buffer.tobytes().decode("ascii").split()
+    ids[:] = text.tobytes().decode("ascii").split()
     return ids
 
 
@@ -512,22 +510,37 @@ def format_account_ids(prefixes: np.ndarray, numbers: np.ndarray) -> np.ndarray:
 # Helpers
 # ---------------------------------------------------------------------------------------------------------------
 class _TypeQuantiles:
-    """Log-linear quantile tables of one money variable, one per type, sampled by a single np.interp call."""
+    """Log-linear quantile tables of one money variable, one per type.
+
+    Sampling reads a precomputed lookup of each table's log-quantile function at 4,096 equal probability steps
+    (exact at every knot of the table's grid that falls on a step, linear in between), which is several times
+    faster than a binary search through the knots for each row.
+    """
+
+    _STEPS = 4096
 
     def __init__(self, knots_by_type: Mapping[str, tuple[float, ...]], grid: tuple[float, ...]) -> None:
-        codes = [code for code, name in enumerate(TRANSACTION_TYPES) if name in knots_by_type]
         self._grid = np.asarray(grid)
-        self._log_knots = {code: np.log(knots_by_type[TRANSACTION_TYPES[code]]) for code in codes}
-        self._x = np.concatenate([2 * code + self._grid for code in codes])
-        self._log_q = np.concatenate([self._log_knots[code] for code in codes])
+        self._log_knots = {
+            code: np.log(knots_by_type[name]) for code, name in enumerate(TRANSACTION_TYPES) if name in knots_by_type
+        }
+        fine_grid = np.linspace(0.0, 1.0, self._STEPS + 1)
+        self._lookup = np.zeros((len(TRANSACTION_TYPES), self._STEPS + 2))
+        for code, log_knots in self._log_knots.items():
+            self._lookup[code, :-1] = np.interp(fine_grid, self._grid, log_knots)
+            self._lookup[code, -1] = log_knots[-1]
+
+    def sample(self, type_code: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Values at probabilities `u` (in [0, 1]) of each row's type table (0-ish junk for types without one)."""
+        position = u * self._STEPS
+        index = position.astype(np.intp)
+        low = self._lookup[type_code, index]
+        high = self._lookup[type_code, index + 1]
+        return np.exp(low + (position - index) * (high - low))
 
     def probability(self, type_code: int, values: np.ndarray) -> np.ndarray:
         """The table's CDF: probability of a value below `values` for type `type_code` (the inverse of sample)."""
         return np.interp(np.log(np.maximum(values, 1e-9)), self._log_knots[type_code], self._grid)
-
-    def sample(self, type_code: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Values at probabilities `u` of each row's type table (rows of a type without a table get junk)."""
-        return np.exp(np.interp(2 * type_code + u, self._x, self._log_q))
 
 
 def _fraud_balance(u: np.ndarray) -> np.ndarray:
