@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from fraud_assets.assets.exports import review_export
 from fraud_assets.assets.ingest import clean_transactions, raw_transactions
+from fraud_assets.assets.labels import reviewed_labels
 from fraud_assets.assets.model import fraud_model
 from fraud_assets.assets.scoring import model_performance, scored_predictions
 from fraud_assets.checks import ingest_checks
@@ -16,6 +16,7 @@ from fraud_assets.mlflow_tracking import mlflow_tracking_in_data_dir
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.resources import AppExports, TransactionSource
 from fraud_assets.settings import Settings
+from fraud_assets.warehouse import WarehouseIOManager
 
 WAREHOUSE_SCHEMA = "fraud"
 EXPERIMENT_NAME = "fraud_model"
@@ -24,7 +25,7 @@ EXPERIMENT_NAME = "fraud_model"
 def build_resources(settings: Settings) -> dict[str, object]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
-        "io_manager": DuckDBPandasIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
+        "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
         "transaction_source": TransactionSource(
             kind=settings.source,
             paysim_csv_path=settings.paysim_csv_path,
@@ -50,7 +51,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_transactions, clean_transactions, fraud_model, scored_predictions, model_performance,
-                review_export],
+                review_export, reviewed_labels],
         asset_checks=ingest_checks,
         jobs=all_jobs,
         resources=build_resources(settings),

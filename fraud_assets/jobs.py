@@ -16,9 +16,9 @@ daily_ingest_job = dg.define_asset_job(
 
 train_model_job = dg.define_asset_job(
     name="train_model_job",
-    selection=dg.AssetSelection.assets("fraud_model"),
+    selection=dg.AssetSelection.assets("reviewed_labels", "fraud_model"),
     hooks={end_mlflow_on_run_finished},
-    description="Train a challenger, log it to MLflow and promote it when it is not worse than the champion.",
+    description="Bring analyst labels into the warehouse, train a challenger, log it to MLflow and promote it when it is not worse than the champion.",
 )
 
 daily_scoring_job = dg.define_asset_job(
@@ -30,7 +30,7 @@ daily_scoring_job = dg.define_asset_job(
 
 model_performance_job = dg.define_asset_job(
     name="model_performance_job",
-    selection=dg.AssetSelection.assets("model_performance"),
+    selection=dg.AssetSelection.assets("reviewed_labels", "model_performance"),
     description="Recompute per-day model performance on the labels known so far.",
 )
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from fraud_assets.ml.labels import ANALYST_LABEL_COLUMNS
 
 LABEL_EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_events (
@@ -31,12 +30,14 @@ CREATE INDEX IF NOT EXISTS label_events_by_transaction ON label_events (transact
 """
 
 LATEST_LABELS_SQL = """
-    SELECT transaction_id, label FROM (
-        SELECT transaction_id, label,
+    SELECT transaction_id, label, reviewer, labeled_at, event_count FROM (
+        SELECT transaction_id, label, reviewer, labeled_at,
+               count(*) OVER (PARTITION BY transaction_id) AS event_count,
                row_number() OVER (PARTITION BY transaction_id ORDER BY event_id DESC) AS newest_first
         FROM label_events
-    ) WHERE newest_first = 1
+    ) WHERE newest_first = 1 ORDER BY transaction_id
 """
+REVIEWED_LABEL_COLUMNS = ["transaction_id", "label", "reviewer", "labeled_at", "event_count"]
 
 
 def connect_label_store(path: str | Path, timeout_seconds: float = 30.0) -> sqlite3.Connection:
@@ -73,13 +74,14 @@ def append_label_event(path: str | Path, transaction_id: str, label: int, review
 
 
 def read_latest_labels(path: str | Path) -> pd.DataFrame:
-    """The current analyst label (0 or 1) of every labeled transaction; empty before any label exists."""
-    empty = pd.DataFrame({"transaction_id": pd.Series(dtype=object), "label": pd.Series(dtype="int8")})
+    """Per labeled transaction: its current analyst label (0 or 1), who gave it and when, and how many label
+    events it has (REVIEWED_LABEL_COLUMNS); empty before any label exists."""
     if not Path(path).exists():
-        return empty
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in REVIEWED_LABEL_COLUMNS}).astype(
+            {"label": "int8", "event_count": "int64"})
     with closing(connect_label_store(path)) as connection:
         frame = pd.read_sql_query(LATEST_LABELS_SQL, connection)
-    return frame.astype({"label": "int8"})[ANALYST_LABEL_COLUMNS] if len(frame) else empty
+    return frame.astype({"label": "int8", "event_count": "int64"})[REVIEWED_LABEL_COLUMNS]
 
 
 class LabelStore(dg.ConfigurableResource):
@@ -88,4 +90,5 @@ class LabelStore(dg.ConfigurableResource):
     path: str
 
     def latest_labels(self) -> pd.DataFrame:
+        """The current analyst label of every labeled transaction (REVIEWED_LABEL_COLUMNS)."""
         return read_latest_labels(self.path)

@@ -6,7 +6,6 @@ import pandas as pd
 from dagster_mlflow.resources import MlFlow
 
 from fraud_assets.assets.ingest import WAREHOUSE_POOL
-from fraud_assets.label_store import LabelStore
 from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS
 from fraud_assets.ml.labels import known_labels, training_window
@@ -55,14 +54,14 @@ def fraud_model(
     config: FraudModelConfig,
     cleaned_transactions: pd.DataFrame,
     model_registry: ModelRegistry,
-    label_store: LabelStore,
+    reviewed_labels: pd.DataFrame,
     mlflow: dg.ResourceParam[MlFlow],
 ) -> dg.MaterializeResult:
     as_of_day = config.as_of_day if config.as_of_day is not None else int(cleaned_transactions["day"].max())
     window = training_window(as_of_day, config.training_days, config.validation_days, config.label_delay_days)
     in_window = cleaned_transactions["day"].between(window.first_train_day, window.last_validation_day)
     transactions = cleaned_transactions[in_window].reset_index(drop=True)
-    labels = known_labels(transactions, as_of_day, config.label_delay_days, label_store.latest_labels())
+    labels = known_labels(transactions, as_of_day, config.label_delay_days, reviewed_labels)
     challenger = fit_challenger(transactions, labels, window, config.xgboost_params(), config.threshold_policy(), config.seed)
 
     champion = model_registry.load_champion()

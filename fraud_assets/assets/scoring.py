@@ -7,7 +7,6 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.assets.ingest import DAILY_ASSET_ARGS, PARTITION_COLUMN, WAREHOUSE_POOL
-from fraud_assets.label_store import LabelStore
 from fraud_assets.ml.evaluation import per_day_performance
 from fraud_assets.ml.labels import known_labels
 from fraud_assets.ml.scoring import score_histogram, score_transactions
@@ -66,10 +65,10 @@ def scored_predictions(
     description="Per day and model version: precision, recall, AUPRC and recall at the alert budget on the labels known so far.",
 )
 def model_performance(
-    config: ScoringConfig, scored_predictions: pd.DataFrame, cleaned_transactions: pd.DataFrame, label_store: LabelStore
+    config: ScoringConfig, scored_predictions: pd.DataFrame, cleaned_transactions: pd.DataFrame, reviewed_labels: pd.DataFrame
 ) -> dg.Output[pd.DataFrame]:
     as_of_day = int(cleaned_transactions["day"].max())
-    labels = known_labels(cleaned_transactions, as_of_day, config.label_delay_days, label_store.latest_labels())
+    labels = known_labels(cleaned_transactions, as_of_day, config.label_delay_days, reviewed_labels)
     truth = cleaned_transactions[["transaction_id"]].assign(label=labels["label"].to_numpy())
     joined = scored_predictions.merge(truth, on="transaction_id", how="inner").dropna(subset=["label"])
     table = per_day_performance(joined, config.alert_budget_per_day)

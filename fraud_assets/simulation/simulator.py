@@ -158,7 +158,10 @@ def _genuine_rows(rng: np.random.Generator, steps: np.ndarray, drift: DayDrift, 
     n = steps.size
     cumulative_share = np.cumsum(drift.genuine_type_shares)
     type_code = np.minimum(np.searchsorted(cumulative_share, rng.random(n), side="right"), len(TRANSACTION_TYPES) - 1)
-    z_amount = rng.standard_normal(n) + _AMOUNT_HOUR_SHIFT[type_code, _HOUR_BUCKET[steps % HOURS_PER_DAY]]
+    z_amount = (
+        _AMOUNT_NOISE_SD[type_code] * rng.standard_normal(n)
+        + _AMOUNT_HOUR_SHIFT[type_code, _HOUR_BUCKET[steps % HOURS_PER_DAY]]
+    )
     z_origin = rng.standard_normal(n)
     amount = _genuine_amounts(rng, type_code, ndtr(z_amount), drift.money_factor)
     old_orig, new_orig, self_drain = _genuine_origin_balances(rng, type_code, amount, ndtr(z_origin), drift.money_factor)
@@ -250,7 +253,7 @@ def _genuine_destination_balances(
     new = _cents(np.where(type_code == CASH_IN, np.maximum(old - amount, 0.0), old + amount))
     is_disturbed = rng.random(n) < _DEST_DISTURBED_SHARE[type_code]
     disturbed = np.flatnonzero(is_disturbed)
-    new[disturbed] = _cents(_disturbed(rng, new[disturbed], amount[disturbed], type_code[disturbed]))
+    new[disturbed] = _cents(_disturbed(rng, new[disturbed], old[disturbed], amount[disturbed], type_code[disturbed]))
     new[no_balance] = 0.0
     follows_rule = ~is_disturbed & (new > 0)
     return old, _with_slips(rng, new, new, follows_rule, cal.DEST_SLIP_SHARE)
@@ -267,11 +270,14 @@ def _with_slips(
     return _cents(balance + np.where(eligible, slip, 0.0))
 
 
-def _disturbed(rng: np.random.Generator, balance: np.ndarray, amount: np.ndarray, type_code: np.ndarray) -> np.ndarray:
-    """`balance` moved by other same-step flows: +-amount * lognormal, never below 0."""
-    size = amount * np.exp(_DEST_DISTURBANCE_LOG_MEAN[type_code] + _DEST_DISTURBANCE_LOG_SD[type_code] * rng.standard_normal(amount.size))
-    sign = np.where(rng.random(amount.size) < _DEST_DISTURBANCE_UP_SHARE[type_code], 1.0, -1.0)
-    return np.maximum(balance + sign * size, 0.0)
+def _disturbed(
+    rng: np.random.Generator, balance: np.ndarray, old: np.ndarray, amount: np.ndarray, type_code: np.ndarray
+) -> np.ndarray:
+    """New balance `balance` moved by other same-step flows: +-amount * lognormal, never below 0 (and only upwards
+    for an account that held nothing before, which real rows never show emptied to 0/0)."""
+    log_size = _DEST_DISTURBANCE_LOG_MEAN[type_code] + _DEST_DISTURBANCE_LOG_SD[type_code] * rng.standard_normal(amount.size)
+    upwards = (rng.random(amount.size) < _DEST_DISTURBANCE_UP_SHARE[type_code]) | (old == 0)
+    return np.maximum(balance + np.where(upwards, 1.0, -1.0) * amount * np.exp(log_size), 0.0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -384,7 +390,9 @@ def _fraud_cash_outs(
     new_dest = _cents(old_dest + amount)
     is_disturbed = ~split & (rng.random(n) < cal.FRAUD_CASH_OUT_DEST_DISTURBED_SHARE)
     disturbed = np.flatnonzero(is_disturbed)
-    new_dest[disturbed] = _cents(_disturbed(rng, new_dest[disturbed], amount[disturbed], np.full(disturbed.size, CASH_OUT)))
+    new_dest[disturbed] = _cents(
+        _disturbed(rng, new_dest[disturbed], old_dest[disturbed], amount[disturbed], np.full(disturbed.size, CASH_OUT))
+    )
     new_dest = _with_slips(rng, new_dest, new_dest, ~split & ~is_disturbed, cal.DEST_SLIP_SHARE)
     return _Rows(
         step=steps,
@@ -570,8 +578,19 @@ _DEST_LATENT_NOISE_SD = np.sqrt(
     - _DEST_LATENT_EMPTY_ORIGIN_WEIGHT**2 * _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
     - _DEST_LATENT_ORIGIN_WEIGHT**2 * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
 )
-_AMOUNT_HOUR_SHIFT = np.array([cal.AMOUNT_HOUR_SHIFT[name] for name in TRANSACTION_TYPES])
 _HOUR_BUCKET = np.searchsorted(cal.AMOUNT_HOUR_BUCKET_LAST_HOURS, np.arange(HOURS_PER_DAY))
+
+
+def _centred_hour_shifts() -> tuple[np.ndarray, np.ndarray]:
+    """Amount hour shifts centred over the genuine hour profile, and the noise sd that keeps the amount's normal
+    score at mean 0 and variance 1, so that the quantile tables' marginals (and the facts' means) hold."""
+    bucket_share = np.bincount(_HOUR_BUCKET, weights=cal.genuine_hour_share())
+    shifts = np.array([cal.AMOUNT_HOUR_SHIFT[name] for name in TRANSACTION_TYPES])
+    shifts = shifts - (shifts @ bucket_share)[:, None]
+    return shifts, np.sqrt(1 - (shifts**2) @ bucket_share)
+
+
+_AMOUNT_HOUR_SHIFT, _AMOUNT_NOISE_SD = _centred_hour_shifts()
 _DEST_DISTURBED_SHARE = _per_type(cal.DEST_DISTURBED_SHARE)
 _DEST_DISTURBANCE_UP_SHARE = _per_type(cal.DEST_DISTURBANCE_UP_SHARE)
 _DEST_DISTURBANCE_LOG_MEAN = _per_type(cal.DEST_DISTURBANCE_LOG_MEAN)

@@ -1,0 +1,24 @@
+"""Analysts' labels brought into the warehouse, for training and for model performance."""
+
+import dagster as dg
+import pandas as pd
+
+from fraud_assets.assets.ingest import WAREHOUSE_POOL
+from fraud_assets.label_store import LabelStore
+
+
+@dg.asset(
+    group_name="labels",
+    kinds={"sqlite", "duckdb"},
+    pool=WAREHOUSE_POOL,
+    description="The latest analyst label per transaction (with its count of label events), from the label store.",
+)
+def reviewed_labels(label_store: LabelStore) -> dg.Output[pd.DataFrame]:
+    labels = label_store.latest_labels()
+    return dg.Output(labels, metadata={
+        "row_count": len(labels),
+        "fraud_labels": int((labels["label"] == 1).sum()),
+        "legit_labels": int((labels["label"] == 0).sum()),
+        "relabeled_transactions": int((labels["event_count"] > 1).sum()),
+        "reviewers": int(labels["reviewer"].nunique()),
+    })

@@ -1,0 +1,39 @@
+"""The warehouse IO manager: dagster-duckdb-pandas, except that an empty frame still creates its table.
+
+The stock type handler skips writing an empty frame, so a day with no rejected rows, or a label store with no
+labels yet, leaves no table behind and the next reader fails. Here an empty frame creates the table with its
+columns (text columns as VARCHAR), so readers get an empty frame instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from dagster import OutputContext
+from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+
+
+class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
+    def handle_output(self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
+        if obj.empty:
+            empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype == object})
+            connection.register("empty_frame", empty_frame)
+            connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {table_slice.schema}.{table_slice.table} AS SELECT * FROM empty_frame")
+            connection.unregister("empty_frame")
+        return super().handle_output(context, table_slice, obj, connection)
+
+
+class WarehouseIOManager(DuckDBIOManager):
+    """DuckDB warehouse (`database`, schema `schema`) storing pandas DataFrames."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[DbTypeHandler]:
+        return [EmptyTableAwarePandasTypeHandler()]
+
+    @staticmethod
+    def default_load_type() -> type:
+        return pd.DataFrame
