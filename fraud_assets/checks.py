@@ -10,8 +10,10 @@ fails on any day, so that downstream assets of the run do not execute.
 from dataclasses import dataclass, field
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
+from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
 
@@ -127,3 +129,116 @@ ingest_checks = [
     cleaned_transactions_rejected_share_check,
     cleaned_transactions_row_count_check,
 ]
+
+
+class FeatureDriftCheckConfig(dg.Config):
+    max_share_drifted: float = 0.3  # fails when this share of the monitored features (or more) has drifted
+
+
+@dg.asset_check(asset=dg.AssetKey("drift_report"), partitions_def=simulation_day_partitions)
+def drift_report_feature_drift_check(
+    context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, drift_report: pd.DataFrame
+) -> dg.AssetCheckResult | None:
+    """The share of drifted features stays below its threshold (a population drift, such as inflated amounts or a new type mix)."""
+    results = {}
+    for key in context.partition_keys:
+        day_rows = drift_report[drift_report["day"] == day_of_partition_key(key)] if len(drift_report) else drift_report
+        if day_rows.empty:
+            results[key] = DailyResult(True, {"status": "no drift report for this day (no reference yet)",
+                                              "threshold": config.max_share_drifted})
+            continue
+        share = float(day_rows["share_drifted"].iloc[0])
+        drifted = day_rows[(day_rows["kind"] != "score") & day_rows["drifted"]]["column"].tolist()
+        results[key] = DailyResult(share < config.max_share_drifted, {
+            "share_drifted": share, "threshold": config.max_share_drifted,
+            "drifted_features": ", ".join(drifted) or "none", "reference": str(day_rows["reference"].iloc[0])})
+    return report_daily_results(context, dg.AssetKey("drift_report"), "drift_report_feature_drift_check", results)
+
+
+class ScoreDriftCheckConfig(dg.Config):
+    max_ratio: float = 2.0  # fails when the day's alert rate is above max_ratio times the expected rate,
+    min_ratio: float = 0.5  # or below min_ratio times it,
+    min_z: float = 3.0  # and the gap is beyond sampling noise (Poisson z-score of the alert count)
+
+
+@dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions,
+                additional_deps=["fraud_model"])
+def scored_predictions_score_drift_check(
+    context: dg.AssetCheckExecutionContext,
+    config: ScoreDriftCheckConfig,
+    scored_predictions: pd.DataFrame,
+    model_registry: ModelRegistry,
+) -> dg.AssetCheckResult | None:
+    """How many transactions score above the threshold stays near what the champion's validation days showed.
+
+    A change in how fraudsters behave touches about 0.1% of rows, too few for a population drift test, but it
+    empties (or floods) the high-score tail; this check watches that tail.
+    """
+    champion = model_registry.load_champion()
+    results = {}
+    for key in context.partition_keys:
+        day_rows = scored_predictions[scored_predictions["day"] == day_of_partition_key(key)]
+        if champion is None or day_rows.empty:
+            results[key] = DailyResult(False, {"status": "no champion" if champion is None else "no scored rows"})
+            continue
+        verdict = alert_rate_verdict(day_rows["score"].to_numpy(), champion.threshold,
+                                     float(champion.card["expected_alert_rate"]), config)
+        results[key] = DailyResult(verdict.pop("passed"), {**verdict, "champion_version": champion.version,
+                                                           "scored_by": ", ".join(sorted(set(day_rows["model_version"])))})
+    return report_daily_results(context, dg.AssetKey("scored_predictions"), "scored_predictions_score_drift_check", results)
+
+
+def alert_rate_verdict(scores: np.ndarray, threshold: float, expected_rate: float, config: ScoreDriftCheckConfig) -> dict:
+    """Compare the count of scores at or above `threshold` with its expectation (a Poisson test with a ratio band)."""
+    observed = int((scores >= threshold).sum())
+    expected = max(expected_rate * len(scores), 1e-9)
+    ratio = observed / expected
+    z = (observed - expected) / np.sqrt(expected)
+    outside = ratio > config.max_ratio or ratio < config.min_ratio
+    return {"passed": not (outside and abs(z) >= config.min_z), "observed_alerts": observed,
+            "expected_alerts": round(expected, 2), "ratio": round(ratio, 3), "z_score": round(float(z), 2),
+            "ratio_band": f"{config.min_ratio}..{config.max_ratio}", "min_z": config.min_z}
+
+
+class RecallCheckConfig(dg.Config):
+    recall_floor: float = 0.6  # fails when recall at the champion's daily alert budget falls below this
+    label_delay_days: int = 1
+    min_fraud: int = 5  # days with fewer matured frauds are not judged (too noisy)
+
+
+@dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions,
+                additional_ins={"labels": dg.AssetIn("cleaned_transactions", metadata={"columns": ["transaction_id", "day", "isFraud"]})})
+def scored_predictions_recall_check(
+    context: dg.AssetCheckExecutionContext,
+    config: RecallCheckConfig,
+    scored_predictions: pd.DataFrame,
+    labels: pd.DataFrame,
+    model_registry: ModelRegistry,
+) -> dg.AssetCheckResult | None:
+    """Recall at the daily alert budget (the champion's), on the day's matured labels, stays above a floor."""
+    champion = model_registry.load_champion()
+    budget = int(champion.card["alert_budget_per_day"]) if champion else 0
+    newest_day = max(day_of_partition_key(key) for key in
+                     context.instance.get_materialized_partitions(dg.AssetKey("cleaned_transactions")))
+    joined = scored_predictions[["transaction_id", "day", "score"]].merge(labels[["transaction_id", "isFraud"]], on="transaction_id")
+    results = {}
+    for key in context.partition_keys:
+        day = day_of_partition_key(key)
+        rows = joined[joined["day"] == day]
+        fraud = int(rows["isFraud"].sum())
+        if day > newest_day - config.label_delay_days:
+            results[key] = DailyResult(True, {"status": f"labels mature on day {day + config.label_delay_days}; not judged yet",
+                                              "recall_floor": config.recall_floor})
+            continue
+        if fraud < config.min_fraud:
+            results[key] = DailyResult(True, {"status": f"only {fraud} matured frauds; not judged", "recall_floor": config.recall_floor})
+            continue
+        caught = int(rows.nlargest(budget, "score")["isFraud"].sum())
+        recall = caught / fraud
+        results[key] = DailyResult(recall >= config.recall_floor, {
+            "recall_at_budget": recall, "recall_floor": config.recall_floor, "fraud": fraud, "caught": caught,
+            "alert_budget_per_day": budget})
+    return report_daily_results(context, dg.AssetKey("scored_predictions"), "scored_predictions_recall_check", results)
+
+
+monitoring_checks = [drift_report_feature_drift_check, scored_predictions_score_drift_check, scored_predictions_recall_check]

@@ -7,14 +7,16 @@ import dagster as dg
 from fraud_assets.assets.exports import review_export
 from fraud_assets.assets.ingest import clean_transactions, raw_transactions
 from fraud_assets.assets.labels import reviewed_labels
+from fraud_assets.assets.monitoring import drift_report
 from fraud_assets.assets.model import fraud_model
 from fraud_assets.assets.scoring import model_performance, scored_predictions
-from fraud_assets.checks import ingest_checks
+from fraud_assets.checks import ingest_checks, monitoring_checks
 from fraud_assets.jobs import all_jobs
-from fraud_assets.label_store import LabelStore
 from fraud_assets.mlflow_tracking import mlflow_tracking_in_data_dir
 from fraud_assets.model_registry import ModelRegistry
-from fraud_assets.resources import AppExports, TransactionSource
+from fraud_assets.resources import AppExports, DriftReports, LabelStore, TransactionSource
+from fraud_assets.schedules import simulation_clock_schedule
+from fraud_assets.sensors import RetrainPolicy, rescore_after_retraining_sensor, retrain_on_failed_checks_sensor
 from fraud_assets.settings import Settings
 from fraud_assets.warehouse import WarehouseIOManager
 
@@ -45,14 +47,18 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "model_registry": ModelRegistry(tracking_uri=settings.tracking_uri, bentoml_home=str(settings.model_store_home)),
         "label_store": LabelStore(path=str(settings.label_store_path)),
         "app_exports": AppExports(exports_dir=str(settings.exports_dir)),
+        "drift_reports": DriftReports(reports_dir=str(settings.reports_dir)),
+        "retrain_policy": RetrainPolicy(cooldown_seconds=settings.retrain_cooldown_seconds),
     }
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_transactions, clean_transactions, fraud_model, scored_predictions, model_performance,
-                review_export, reviewed_labels],
-        asset_checks=ingest_checks,
+                review_export, reviewed_labels, drift_report],
+        asset_checks=[*ingest_checks, *monitoring_checks],
+        sensors=[retrain_on_failed_checks_sensor, rescore_after_retraining_sensor],
+        schedules=[simulation_clock_schedule],
         jobs=all_jobs,
         resources=build_resources(settings),
     )

@@ -23,9 +23,16 @@ train_model_job = dg.define_asset_job(
 
 daily_scoring_job = dg.define_asset_job(
     name="daily_scoring_job",
-    selection=dg.AssetSelection.assets("scored_predictions", "review_export"),
+    selection=dg.AssetSelection.assets("scored_predictions", "review_export", "drift_report"),
     partitions_def=simulation_day_partitions,
-    description="Score a range of days with the current champion and export its alerts for review, in one run.",
+    description="Score a range of days with the current champion, export its alerts for review and report drift, in one run.",
+)
+
+simulation_day_job = dg.define_asset_job(
+    name="simulation_day_job",
+    selection=dg.AssetSelection.groups("ingest") | dg.AssetSelection.assets("scored_predictions", "review_export", "drift_report"),
+    partitions_def=simulation_day_partitions,
+    description="Everything that happens when a new simulation day arrives: ingest, score, export, drift (the clock's job).",
 )
 
 model_performance_job = dg.define_asset_job(
@@ -34,4 +41,4 @@ model_performance_job = dg.define_asset_job(
     description="Recompute per-day model performance on the labels known so far.",
 )
 
-all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, model_performance_job]
+all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, simulation_day_job, model_performance_job]

@@ -12,7 +12,6 @@ from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 
-import dagster as dg
 import pandas as pd
 
 
@@ -83,12 +82,3 @@ def read_latest_labels(path: str | Path) -> pd.DataFrame:
         frame = pd.read_sql_query(LATEST_LABELS_SQL, connection)
     return frame.astype({"label": "int8", "event_count": "int64"})[REVIEWED_LABEL_COLUMNS]
 
-
-class LabelStore(dg.ConfigurableResource):
-    """Analyst label events in SQLite at `path`."""
-
-    path: str
-
-    def latest_labels(self) -> pd.DataFrame:
-        """The current analyst label of every labeled transaction (REVIEWED_LABEL_COLUMNS)."""
-        return read_latest_labels(self.path)

@@ -8,6 +8,7 @@ from typing import Literal
 import dagster as dg
 import pandas as pd
 
+from fraud_assets.label_store import read_latest_labels
 from fraud_assets.simulation import SimulationSettings, simulate_days
 from fraud_assets.simulation.paysim_csv import check_paysim_csv, count_rows_without_step, read_paysim_days
 
@@ -66,3 +67,29 @@ class AppExports(dg.ConfigurableResource):
     @property
     def path(self) -> Path:
         return Path(self.exports_dir)
+
+
+class DriftReports(dg.ConfigurableResource):
+    """Where the Evidently HTML reports go (`data/reports` by default)."""
+
+    reports_dir: str
+
+    def save(self, snapshot, day: int) -> Path:
+        """Save a report's HTML as drift_report_day_NNN.html, through a temporary name and a rename."""
+        folder = Path(self.reports_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"drift_report_day_{day:03d}.html"
+        temporary = folder / f".{path.name}.tmp"
+        snapshot.save_html(str(temporary))
+        temporary.replace(path)
+        return path.resolve()
+
+
+class LabelStore(dg.ConfigurableResource):
+    """Analyst label events in SQLite at `path` (see fraud_assets/label_store.py)."""
+
+    path: str
+
+    def latest_labels(self) -> pd.DataFrame:
+        """The current analyst label of every labeled transaction (REVIEWED_LABEL_COLUMNS)."""
+        return read_latest_labels(self.path)

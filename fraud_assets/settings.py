@@ -51,6 +51,7 @@ class Settings:
     drift_strength: float = 1.0
     mlflow_tracking_uri: str = ""
     bentoml_home: Path | None = None
+    retrain_cooldown_seconds: float = 600.0
 
     @property
     def tracking_uri(self) -> str:
@@ -103,4 +104,5 @@ class Settings:
             drift_strength=_env_number("FRAUD_DRIFT_STRENGTH", 1.0, float),
             mlflow_tracking_uri=_env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
+            retrain_cooldown_seconds=_env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
         )

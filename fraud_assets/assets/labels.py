@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.assets.ingest import WAREHOUSE_POOL
-from fraud_assets.label_store import LabelStore
+from fraud_assets.resources import LabelStore
 
 
 @dg.asset(

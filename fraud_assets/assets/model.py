@@ -76,6 +76,7 @@ def fraud_model(
         "expected_precision": challenger.threshold.expected_precision,
         "expected_recall": challenger.threshold.expected_recall,
         "expected_alerts_per_day": challenger.threshold.expected_alerts_per_day,
+        "expected_alert_rate": challenger.threshold.expected_alerts_per_day * config.validation_days / challenger.trained.n_valid,
         "alert_budget_per_day": config.alert_budget_per_day,
         "feature_columns": FEATURE_COLUMNS,
         "training_window": window.as_dict(),

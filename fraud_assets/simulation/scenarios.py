@@ -12,18 +12,19 @@ start day every scenario returns ``NO_DRIFT``, so those days are identical to sc
   TRANSFER and CASH_OUT, half each (at the default PAYMENT falls from 33.8% to 16.9% of rows, TRANSFER doubles).
   The moved rows take their new type's distributions; fraud is unchanged.
 - "fraud_pattern_shift" (concept drift): a share ``min(1, strength)`` of fraud accounts (all of them at the
-  default) switch to a "split" pattern. The fraudster transfers a random 30-90% of the victim's balance (so the
-  origin keeps money and the amount is not the balance) to an established account whose balances add up, and the
-  mule cashes out 30-90% of its own balance, again adding up. These transactions happen at the hours of genuine
-  traffic instead of evenly over the day. The pattern stays learnable: both origins keep money while their balances
-  add up exactly and the victims' balances are large, a combination rare in genuine transfers and cash-outs.
+  default) switch to a "split" pattern: structuring. The fraudster transfers an amount just below the 200,000 that
+  transfers are widely (and wrongly) believed to be flagged above, drawn uniformly in ``STRUCTURED_AMOUNT_RANGE``,
+  which is a random 30-90% of the victim's balance (so the origin keeps money and the amount is not the balance),
+  to an established account whose balances add up; the mule cashes out the same amount, 30-90% of its own balance,
+  again adding up. These transactions happen at the hours of genuine traffic instead of evenly over the day, so
+  every feature the drain pattern taught a model (drained origin, empty destination, night hours) is gone. The
+  pattern stays learnable once its labels arrive: amounts in a narrow band below the limit, from origins that keep
+  10-70% of a balance covering the amount, with balances adding up exactly, are rare in genuine traffic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
 
 from fraud_assets.schema import TRANSACTION_TYPES
 from fraud_assets.simulation.profiles import genuine_type_shares
@@ -35,6 +36,7 @@ MOVED_PAYMENT_SHARE_PER_STRENGTH = 0.5  # share of PAYMENT traffic moved, capped
 MOVED_PAYMENT_TO_TRANSFER = 0.5  # the rest of the moved traffic becomes CASH_OUT
 SPLIT_FRAUD_SHARE_PER_STRENGTH = 1.0  # share of fraud accounts using the split pattern, capped at 1
 SPLIT_FRACTION_RANGE: tuple[float, float] = (0.3, 0.9)  # share of a balance moved by one split-pattern transaction
+STRUCTURED_AMOUNT_RANGE: tuple[float, float] = (180_000.0, 199_999.99)  # split-pattern amounts, below the limit
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,13 @@ from scipy.special import ndtr
 from fraud_assets.schema import HOURS_PER_DAY, PAYSIM_COLUMNS, TRANSACTION_TYPES, steps_of_day
 from fraud_assets.simulation import profiles as cal
 from fraud_assets.simulation.profiles import VOLUME_PROFILES
-from fraud_assets.simulation.scenarios import DRIFT_SCENARIOS, SPLIT_FRACTION_RANGE, DayDrift, drift_for_day
+from fraud_assets.simulation.scenarios import (
+    DRIFT_SCENARIOS,
+    SPLIT_FRACTION_RANGE,
+    STRUCTURED_AMOUNT_RANGE,
+    DayDrift,
+    drift_for_day,
+)
 
 CASH_IN, CASH_OUT, DEBIT, PAYMENT, TRANSFER = (
     TRANSACTION_TYPES.index(name) for name in ("CASH_IN", "CASH_OUT", "DEBIT", "PAYMENT", "TRANSFER")
@@ -55,7 +61,9 @@ class SimulationSettings:
         _require(_is_int(self.seed) and self.seed >= 0, "seed", self.seed, "a non-negative integer")
         _require(_is_real(self.scale) and 0 < self.scale < np.inf, "scale", self.scale, "a finite number > 0")
         _require(_is_int(self.num_days) and self.num_days >= 1, "num_days", self.num_days, "an integer >= 1")
-        _require(self.volume_profile in VOLUME_PROFILES, "volume_profile", self.volume_profile, f"one of {VOLUME_PROFILES}")
+        _require(
+            self.volume_profile in VOLUME_PROFILES, "volume_profile", self.volume_profile, f"one of {VOLUME_PROFILES}"
+        )
         _require(self.scenario in DRIFT_SCENARIOS, "scenario", self.scenario, f"one of {DRIFT_SCENARIOS}")
         _require(
             _is_int(self.drift_start_day) and self.drift_start_day >= 0,
@@ -91,8 +99,8 @@ def simulate_day(day: int, settings: SimulationSettings) -> pd.DataFrame:
     genuine = _genuine_rows(rng, np.repeat(steps, genuine_per_step), drift, dest_pool)
     account_steps, split = _fraud_account_steps(rng, day, settings, drift)
     fraud, rows_per_account = _fraud_rows(rng, account_steps, split, drift.money_factor, dest_pool)
-    order = _interleave(rng, genuine_per_step, account_steps, rows_per_account, steps)
-    return _to_frame(_Rows.concat([genuine, fraud]).take(order))
+    genuine_at, fraud_order, fraud_at = _place_rows(rng, genuine_per_step, account_steps, rows_per_account, steps)
+    return _to_frame(_Rows.placed([(genuine, genuine_at), (fraud.take(fraud_order), fraud_at)]))
 
 
 def simulate_days(first_day: int, last_day: int, settings: SimulationSettings) -> pd.DataFrame:
@@ -129,12 +137,25 @@ class _Rows:
     def take(self, order: np.ndarray) -> _Rows:
         return _Rows(**{f.name: getattr(self, f.name)[order] for f in fields(_Rows)})
 
+    @staticmethod
+    def placed(parts: list[tuple[_Rows, np.ndarray]]) -> _Rows:
+        """Rows of all `parts`, each row written at its given final position (positions cover 0..total-1)."""
+        total = sum(positions.size for _, positions in parts)
+        columns = {}
+        for field in fields(_Rows):
+            column = np.empty(total, dtype=getattr(parts[0][0], field.name).dtype)
+            for rows, positions in parts:
+                column[positions] = getattr(rows, field.name)
+            columns[field.name] = column
+        return _Rows(**columns)
+
 
 def _to_frame(rows: _Rows) -> pd.DataFrame:
     """The PaySim-schema DataFrame of `rows` (ids formatted as PaySim strings)."""
     n = rows.step.size
-    prefixes = np.concatenate([np.full(n, ord("C"), np.uint8), np.where(rows.dest_is_merchant, ord("M"), ord("C"))])
-    names = format_account_ids(prefixes.astype(np.uint8), np.concatenate([rows.orig_id, rows.dest_id]))
+    dest_prefixes = np.where(rows.dest_is_merchant, ord("M"), ord("C")).astype(np.uint8)
+    prefixes = np.concatenate([np.full(n, ord("C"), np.uint8), dest_prefixes])
+    names = format_account_ids(prefixes, np.concatenate([rows.orig_id, rows.dest_id]))
     columns = {
         "step": rows.step.astype(np.int64),
         "type": _TYPE_NAMES[rows.type_code],
@@ -157,14 +178,17 @@ def _to_frame(rows: _Rows) -> pd.DataFrame:
 def _genuine_rows(rng: np.random.Generator, steps: np.ndarray, drift: DayDrift, pool: _DestinationPool) -> _Rows:
     n = steps.size
     cumulative_share = np.cumsum(drift.genuine_type_shares)
-    type_code = np.minimum(np.searchsorted(cumulative_share, rng.random(n), side="right"), len(TRANSACTION_TYPES) - 1)
+    type_code = np.searchsorted(cumulative_share, rng.random(n), side="right")
+    type_code = np.minimum(type_code, len(TRANSACTION_TYPES) - 1)
     z_amount = (
         _AMOUNT_NOISE_SD[type_code] * rng.standard_normal(n)
         + _AMOUNT_HOUR_SHIFT[type_code, _HOUR_BUCKET[steps % HOURS_PER_DAY]]
     )
     z_origin = rng.standard_normal(n)
     amount = _genuine_amounts(rng, type_code, ndtr(z_amount), drift.money_factor)
-    old_orig, new_orig, self_drain = _genuine_origin_balances(rng, type_code, amount, ndtr(z_origin), drift.money_factor)
+    old_orig, new_orig, self_drain = _genuine_origin_balances(
+        rng, type_code, amount, ndtr(z_origin), drift.money_factor
+    )
     fresh_payee = (self_drain & (type_code == TRANSFER)) | (
         _is_transfer_or_cash_out(type_code) & (rng.random(n) < cal.GENUINE_FRESH_PAYEE_SHARE)
     )
@@ -212,12 +236,16 @@ def _genuine_origin_balances(
     cash_in = type_code == CASH_IN
     covered = ~cash_in & (old >= amount)
     new = _cents(np.where(cash_in, old + amount, np.where(covered, old - amount, 0.0)))
-    follows_rule = (cash_in | covered) & ~self_drain & (new >= 0.01)
+    follows_rule = (cash_in | covered) & ~self_drain & (old > 0) & (new >= 0.01)
     return old, _with_slips(rng, new, old, follows_rule, cal.ORIGIN_SLIP_SHARE), self_drain
 
 
 def _destination_latent(
-    rng: np.random.Generator, type_code: np.ndarray, z_amount: np.ndarray, z_origin: np.ndarray, origin_empty: np.ndarray
+    rng: np.random.Generator,
+    type_code: np.ndarray,
+    z_amount: np.ndarray,
+    z_origin: np.ndarray,
+    origin_empty: np.ndarray,
 ) -> np.ndarray:
     """Standard-normal score of the destination balance, tied to the amount and the origin (profiles)."""
     empty_centered = origin_empty - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST[type_code]
@@ -242,7 +270,7 @@ def _genuine_destination_balances(
     n = type_code.size
     origin_empty = old_orig == 0
     no_balance = (type_code == PAYMENT) | fresh_payee
-    origin_band = np.searchsorted(cal.ORIGIN_BALANCE_BAND_EDGES, old_orig / money_factor)
+    origin_band = _band(old_orig / money_factor, cal.ORIGIN_BALANCE_BAND_EDGES)
     zero_share = np.where(origin_empty, 0.0, _DEST_ZERO_SHARE_BY_ORIGIN_BAND[type_code, origin_band])
     is_zero = (rng.random(n) < zero_share) | no_balance
     covered = (type_code == CASH_IN) & (old_orig >= cal.CASH_IN_COVERED_FROM_ORIGIN_BALANCE * money_factor)
@@ -255,19 +283,21 @@ def _genuine_destination_balances(
     disturbed = np.flatnonzero(is_disturbed)
     new[disturbed] = _cents(_disturbed(rng, new[disturbed], old[disturbed], amount[disturbed], type_code[disturbed]))
     new[no_balance] = 0.0
-    follows_rule = ~is_disturbed & (new > 0)
-    return old, _with_slips(rng, new, new, follows_rule, cal.DEST_SLIP_SHARE)
+    follows_rule = ~is_disturbed & (old > 0) & (new > 0)
+    return old, _with_slips(rng, new, old, follows_rule, cal.DEST_SLIP_SHARE)
 
 
 def _with_slips(
     rng: np.random.Generator, balance: np.ndarray, size: np.ndarray, eligible: np.ndarray, slip_share: tuple[float, ...]
 ) -> np.ndarray:
     """`balance` with a 0.01 cent slip (up or down, half each) on a share of the `eligible` rows that depends on the
-    balance's `size` (profiles.SLIP_BALANCE_EDGES)."""
-    share = np.asarray(slip_share)[np.searchsorted(cal.SLIP_BALANCE_EDGES, size)]
-    draw = rng.random(balance.size)
-    slip = np.where(draw < share / 2, -0.01, np.where(draw < share, 0.01, 0.0))
-    return _cents(balance + np.where(eligible, slip, 0.0))
+    size of the balance before (profiles.SLIP_BALANCE_EDGES)."""
+    rows = np.flatnonzero(eligible)
+    share = np.asarray(slip_share)[_band(size[rows], cal.SLIP_BALANCE_EDGES)]
+    draw = rng.random(rows.size)
+    slipped = balance.copy()
+    slipped[rows] = _cents(balance[rows] + np.where(draw < share / 2, -0.01, np.where(draw < share, 0.01, 0.0)))
+    return slipped
 
 
 def _disturbed(
@@ -275,7 +305,8 @@ def _disturbed(
 ) -> np.ndarray:
     """New balance `balance` moved by other same-step flows: +-amount * lognormal, never below 0 (and only upwards
     for an account that held nothing before, which real rows never show emptied to 0/0)."""
-    log_size = _DEST_DISTURBANCE_LOG_MEAN[type_code] + _DEST_DISTURBANCE_LOG_SD[type_code] * rng.standard_normal(amount.size)
+    noise = rng.standard_normal(amount.size)
+    log_size = _DEST_DISTURBANCE_LOG_MEAN[type_code] + _DEST_DISTURBANCE_LOG_SD[type_code] * noise
     upwards = (rng.random(amount.size) < _DEST_DISTURBANCE_UP_SHARE[type_code]) | (old == 0)
     return np.maximum(balance + np.where(upwards, 1.0, -1.0) * amount * np.exp(log_size), 0.0)
 
@@ -296,8 +327,9 @@ def _fraud_account_steps(
     fraud_rows = cal.expected_fraud_rows_per_step(day, settings.volume_profile, settings.scale)
     hour_share = cal.genuine_hour_share()[steps % HOURS_PER_DAY]
     split_share = drift.split_fraud_share
-    drain_rate = (1 - split_share) * fraud_rows / expected_fraud_rows_per_account(drift.money_factor, split=False)
-    split_rate = split_share * fraud_rows.sum() * hour_share / expected_fraud_rows_per_account(drift.money_factor, split=True)
+    drain_rows, split_rows = (1 - split_share) * fraud_rows, split_share * fraud_rows.sum() * hour_share
+    drain_rate = drain_rows / expected_fraud_rows_per_account(drift.money_factor, split=False)
+    split_rate = split_rows / expected_fraud_rows_per_account(drift.money_factor, split=True)
     drain_steps = np.repeat(steps, rng.poisson(drain_rate))
     split_steps = np.repeat(steps, rng.poisson(split_rate))
     account_steps = np.concatenate([drain_steps, split_steps])
@@ -312,12 +344,15 @@ def _fraud_rows(
     """Fraud rows of the attacked accounts, grouped by account in account order, and the row count per account.
 
     Drain pattern: TRANSFER pieces of at most the cap empty the victim's balance, each followed by the mule's
-    CASH_OUT of the same amount. Split pattern: one TRANSFER of 30-90% of the balance and one CASH_OUT of it, both
-    with balances that add up. A blocked (flagged) first transfer ends the attack.
+    CASH_OUT of the same amount. Split pattern: one TRANSFER of a genuine-looking amount that is 30-90% of the
+    victim's balance, and the mule's CASH_OUT of it, both with balances that add up. A blocked (flagged) first
+    transfer ends the attack.
     """
     accounts = account_steps.size
-    balance = _cents(np.maximum(_fraud_balance(rng.random(accounts)) * money_factor, 0.01))
-    split_amount = _cents(np.minimum(balance * rng.uniform(*SPLIT_FRACTION_RANGE, accounts), cal.FRAUD_AMOUNT_CAP))
+    drained_balance = _cents(np.maximum(_fraud_balance(rng.random(accounts)) * money_factor, 0.01))
+    split_amount = _split_pattern_amounts(rng, accounts, money_factor)
+    split_balance = _cents(split_amount / rng.uniform(*SPLIT_FRACTION_RANGE, accounts))
+    balance = np.where(split, split_balance, drained_balance)
     first_amount = np.where(split, split_amount, np.minimum(balance, cal.FRAUD_AMOUNT_CAP))
     blocked = (rng.random(accounts) < cal.FLAG_MONITORED_SHARE) & (first_amount >= cal.FLAG_MIN_AMOUNT)
     pieces = np.where(split | blocked, 1, np.ceil(balance / cal.FRAUD_AMOUNT_CAP).astype(np.int64))
@@ -327,15 +362,28 @@ def _fraud_rows(
     remaining = _cents(balance[account] - piece * cal.FRAUD_AMOUNT_CAP)
     amount = np.where(split[account], split_amount[account], np.minimum(remaining, cal.FRAUD_AMOUNT_CAP))
     victim_id = _random_account_ids(rng, accounts)[account]
-    transfers = _fraud_transfers(rng, account_steps[account], victim_id, amount, remaining, split[account], blocked[account])
+    steps = account_steps[account]
+    transfers = _fraud_transfers(
+        rng, steps, victim_id, amount, remaining, split[account], blocked[account], pool, money_factor
+    )
     cashing = ~blocked[account]
-    cash_outs = _fraud_cash_outs(rng, account_steps[account][cashing], amount[cashing], split[account][cashing], pool, money_factor)
+    cash_outs = _fraud_cash_outs(rng, steps[cashing], amount[cashing], split[account][cashing], pool, money_factor)
 
     # Each transfer is followed by its cash-out: order rows by (piece, transfer before cash-out).
     position = np.concatenate([2 * np.arange(account.size), 2 * np.flatnonzero(cashing) + 1])
     rows = _Rows.concat([transfers, cash_outs]).take(np.argsort(position, kind="stable"))
     rows_per_account = np.bincount(account, minlength=accounts) + np.bincount(account[cashing], minlength=accounts)
     return rows, rows_per_account
+
+
+def _split_pattern_amounts(rng: np.random.Generator, accounts: int, money_factor: float) -> np.ndarray:
+    """Amounts of split-pattern fraud: structured just below the reporting limit (see STRUCTURED_AMOUNT_RANGE)."""
+    return _cents(_structured_amounts(rng.random(accounts)) * money_factor)
+
+
+def _structured_amounts(probabilities: np.ndarray) -> np.ndarray:
+    low, high = STRUCTURED_AMOUNT_RANGE
+    return low + (high - low) * probabilities
 
 
 def _fraud_transfers(
@@ -346,13 +394,17 @@ def _fraud_transfers(
     remaining: np.ndarray,
     split: np.ndarray,
     blocked: np.ndarray,
+    pool: _DestinationPool,
+    money_factor: float,
 ) -> _Rows:
-    """The victims' TRANSFERs to fresh mule accounts; a blocked transfer leaves every balance as it was."""
+    """The victims' TRANSFERs: to fresh mule accounts (0/0 balances) in the drain pattern, to established accounts
+    of the destination pool whose balances add up in the split pattern; a blocked transfer leaves every balance
+    as it was."""
     n = steps.size
     new_orig = _cents(np.where(blocked, remaining, remaining - amount))
     recorded = rng.random(n) < cal.FRAUD_TRANSFER_DEST_RECORDED_SHARE
-    established = _DEST_BALANCE.sample(np.full(n, TRANSFER), rng.random(n))
-    old_dest = np.where(split & ~blocked, _cents(established), 0.0)
+    established = _cents(_DEST_BALANCE.sample(np.full(n, TRANSFER), rng.random(n)) * money_factor)
+    old_dest = np.where(split & ~blocked, established, 0.0)
     new_dest = np.where(blocked, 0.0, np.where(split | recorded, old_dest + amount, 0.0))
     return _Rows(
         step=steps,
@@ -363,7 +415,7 @@ def _fraud_transfers(
         old_dest=old_dest,
         new_dest=_cents(new_dest),
         orig_id=victim_id,
-        dest_id=_random_account_ids(rng, n),
+        dest_id=np.where(split, pool.draw(rng, n), _random_account_ids(rng, n)),
         dest_is_merchant=np.zeros(n, bool),
         is_fraud=np.ones(n, np.int8),
         is_flagged=blocked.astype(np.int8),
@@ -381,8 +433,8 @@ def _fraud_cash_outs(
     """The mules' CASH_OUTs: a different account from the transfer's destination, same amount, same step."""
     n = steps.size
     empty_mule = ~split & (rng.random(n) < cal.FRAUD_EMPTY_MULE_SHARE)
-    kept_share = rng.uniform(*SPLIT_FRACTION_RANGE, n)
-    old_orig = np.where(split, _cents(amount / kept_share), np.where(empty_mule, 0.0, amount))
+    cashed_share = rng.uniform(*SPLIT_FRACTION_RANGE, n)
+    old_orig = np.where(split, _cents(amount / cashed_share), np.where(empty_mule, 0.0, amount))
     new_orig = np.where(split, _cents(old_orig - amount), 0.0)
     agent_balance = _cents(_DEST_BALANCE.sample(np.full(n, CASH_OUT), rng.random(n)) * money_factor)
     agent_empty = ~split & (rng.random(n) < cal.FRAUD_CASH_OUT_DEST_ZERO_SHARE)
@@ -393,7 +445,7 @@ def _fraud_cash_outs(
     new_dest[disturbed] = _cents(
         _disturbed(rng, new_dest[disturbed], old_dest[disturbed], amount[disturbed], np.full(disturbed.size, CASH_OUT))
     )
-    new_dest = _with_slips(rng, new_dest, new_dest, ~split & ~is_disturbed, cal.DEST_SLIP_SHARE)
+    new_dest = _with_slips(rng, new_dest, old_dest, ~split & ~is_disturbed & (old_dest > 0), cal.DEST_SLIP_SHARE)
     return _Rows(
         step=steps,
         type_code=np.full(n, CASH_OUT),
@@ -414,15 +466,15 @@ def _fraud_cash_outs(
 def expected_fraud_rows_per_account(money_factor: float, split: bool) -> float:
     """Expected fraud rows one attacked account produces (2 per piece, 1 if the first transfer is blocked).
 
-    Integrated over a fine grid of the balance distribution (and of the split fraction for the split pattern).
+    Integrated over a fine probability grid of the victim's balance (drain) or of the amount (split).
     """
     probabilities = (np.arange(20_000) + 0.5) / 20_000
-    balance = _fraud_balance(probabilities) * money_factor
     if split:
-        fractions = np.linspace(*SPLIT_FRACTION_RANGE, 31)
-        first = np.minimum(np.outer(balance, fractions), cal.FRAUD_AMOUNT_CAP)
+        transfer = np.full(probabilities.size, TRANSFER)
+        first = _structured_amounts(probabilities) * money_factor
         pieces = np.ones_like(first)
     else:
+        balance = _fraud_balance(probabilities) * money_factor
         first = np.minimum(balance, cal.FRAUD_AMOUNT_CAP)
         pieces = np.ceil(balance / cal.FRAUD_AMOUNT_CAP)
     blocked = cal.FLAG_MONITORED_SHARE * (first >= cal.FLAG_MIN_AMOUNT)
@@ -432,31 +484,32 @@ def expected_fraud_rows_per_account(money_factor: float, split: bool) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # Row order
 # ---------------------------------------------------------------------------------------------------------------
-def _interleave(
+def _place_rows(
     rng: np.random.Generator,
     genuine_per_step: np.ndarray,
     account_steps: np.ndarray,
     rows_per_account: np.ndarray,
     steps: np.ndarray,
-) -> np.ndarray:
-    """Order of the concatenated [genuine rows, fraud rows]: step order, each account's fraud rows kept together
-    and inserted before a uniformly chosen genuine row of its step (or at the step's end)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the day's rows go: step order, each account's fraud rows kept together and inserted before a uniformly
+    chosen genuine row of its step (or at the step's end).
+
+    Returns the final positions of the genuine rows, the order in which to take the fraud rows (accounts by
+    insertion point) and the final positions of the fraud rows in that order.
+    """
     genuine = int(genuine_per_step.sum())
     step_index = account_steps - steps[0]
     step_start = np.cumsum(genuine_per_step) - genuine_per_step
     insert_at = step_start[step_index] + np.floor(rng.random(account_steps.size) * (genuine_per_step[step_index] + 1))
-    insert_at = insert_at.astype(np.int64)
     by_position = np.argsort(insert_at, kind="stable")
     fraud_rows_sorted = rows_per_account[by_position]
-    row_insert_at = np.repeat(insert_at[by_position], fraud_rows_sorted)
-    fraud_row_of_account = np.cumsum(rows_per_account) - rows_per_account
-    fraud_source = genuine + _expand_runs(fraud_row_of_account[by_position], fraud_rows_sorted)
-    fraud_final = row_insert_at + np.arange(row_insert_at.size)
-    genuine_final = np.arange(genuine) + np.searchsorted(row_insert_at, np.arange(genuine), side="right")
-    order = np.empty(genuine + row_insert_at.size, dtype=np.int64)
-    order[genuine_final] = np.arange(genuine)
-    order[fraud_final] = fraud_source
-    return order
+    row_insert_at = np.repeat(insert_at[by_position].astype(np.int64), fraud_rows_sorted)
+    first_row_of_account = np.cumsum(rows_per_account) - rows_per_account
+    fraud_order = _expand_runs(first_row_of_account[by_position], fraud_rows_sorted)
+    fraud_at = row_insert_at + np.arange(row_insert_at.size)
+    genuine_index = np.arange(genuine)
+    genuine_at = genuine_index + np.searchsorted(row_insert_at, genuine_index, side="right")
+    return genuine_at, fraud_order, fraud_at
 
 
 def _expand_runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -488,29 +541,36 @@ def _random_account_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(cal.ACCOUNT_ID_MIN, cal.ACCOUNT_ID_END, n, dtype=np.int64)
 
 
-_ID_WIDTH = 10  # digits of the largest id, 2**31 - 1
-_POWERS_OF_TEN = 10 ** np.arange(_ID_WIDTH, dtype=np.int64)
+def _group_table(texts: list[str]) -> np.ndarray:
+    """Four-character ASCII texts as little-endian uint32 words (one word = one 4-byte slot of an id's text)."""
+    return np.frombuffer("".join(texts).encode("ascii"), dtype="<u4")
+
+
+_FOUR_DIGITS = _group_table([f"{value:04d}" for value in range(10_000)])
+_HEADS = {  # prefix and first one or two digits, right-aligned in 4 characters, for numbers // 10**8 in 1..42
+    prefix: _group_table([f"{prefix}{value}".rjust(4) if value else "    " for value in range(43)]) for prefix in "CM"
+}
+_SEPARATOR = _group_table(["    "])[0]
 
 
 def format_account_ids(prefixes: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-    """Object array of Python str ids: ``chr(prefixes[i]) + str(numbers[i])`` for 0 < numbers < 2**32.
+    """Object array of Python str ids ``chr(prefixes[i]) + str(numbers[i])``, prefixes "C" or "M" (as byte codes),
+    for 10**8 <= numbers < 2**32 (PaySim's 9-10 digit ids).
 
-    Vectorised: the digits are written right-aligned into one byte buffer (one row per character position, then
-    transposed), leading zeros become spaces and the prefix goes just before the first digit; the buffer is decoded
-    once and split on whitespace, which creates the Python strings in C instead of one formatting call per id.
+    Vectorised: each id's text is built as four 4-byte words (separator, prefix with the leading digits, two groups
+    of four digits) from lookup tables; the buffer is decoded once and split on whitespace, which creates the
+    Python strings in C instead of one formatting call per id.
     """
-    n = numbers.size
-    characters = np.full((_ID_WIDTH + 2, n), ord(" "), dtype=np.uint8)
-    first_digit = _ID_WIDTH + 1 - np.searchsorted(_POWERS_OF_TEN, numbers, side="right")
-    rest = numbers.astype(np.uint32)
-    for position in range(_ID_WIDTH, 0, -1):
-        quotient = rest // 10
-        characters[position] = np.where(position >= first_digit, rest - quotient * 10 + ord("0"), ord(" "))
-        rest = quotient
-    text = np.ascontiguousarray(characters.T)
-    text[np.arange(n), first_digit - 1] = prefixes
-    ids = np.empty(n, dtype=object)
-    ids[:] = text.tobytes().decode("ascii").split()
+    number = numbers.astype(np.uint32)
+    high, low = np.divmod(number, np.uint32(10_000))
+    head, middle = np.divmod(high, np.uint32(10_000))
+    words = np.empty((number.size, 4), dtype="<u4")
+    words[:, 0] = _SEPARATOR
+    words[:, 1] = np.where(prefixes == ord("M"), _HEADS["M"][head], _HEADS["C"][head])
+    words[:, 2] = _FOUR_DIGITS[middle]
+    words[:, 3] = _FOUR_DIGITS[low]
+    ids = np.empty(number.size, dtype=object)
+    ids[:] = words.tobytes().decode("ascii").split()
     return ids
 
 
@@ -520,9 +580,9 @@ def format_account_ids(prefixes: np.ndarray, numbers: np.ndarray) -> np.ndarray:
 class _TypeQuantiles:
     """Log-linear quantile tables of one money variable, one per type.
 
-    Sampling reads a precomputed lookup of each table's log-quantile function at 4,096 equal probability steps
-    (exact at every knot of the table's grid that falls on a step, linear in between), which is several times
-    faster than a binary search through the knots for each row.
+    Sampling reads a precomputed lookup of each table's quantile function at 4,096 equal probability steps (exact
+    at those steps, linear in between, where log-linear and linear differ by far less than a cent in a thousand),
+    which is several times faster than a binary search through the knots for each row.
     """
 
     _STEPS = 4096
@@ -532,19 +592,20 @@ class _TypeQuantiles:
         self._log_knots = {
             code: np.log(knots_by_type[name]) for code, name in enumerate(TRANSACTION_TYPES) if name in knots_by_type
         }
-        fine_grid = np.linspace(0.0, 1.0, self._STEPS + 1)
-        self._lookup = np.zeros((len(TRANSACTION_TYPES), self._STEPS + 2))
+        steps = np.linspace(0.0, 1.0, self._STEPS + 1)
+        values = np.ones((len(TRANSACTION_TYPES), self._STEPS + 2))
         for code, log_knots in self._log_knots.items():
-            self._lookup[code, :-1] = np.interp(fine_grid, self._grid, log_knots)
-            self._lookup[code, -1] = log_knots[-1]
+            values[code, :-1] = np.exp(np.interp(steps, self._grid, log_knots))
+            values[code, -1] = values[code, -2]
+        self._start = values[:, :-1].ravel()  # per type and step: the value at the step
+        self._rise = np.diff(values, axis=1).ravel()  # and the rise to the next step
 
     def sample(self, type_code: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Values at probabilities `u` (in [0, 1]) of each row's type table (0-ish junk for types without one)."""
+        """Values at probabilities `u` (in [0, 1]) of each row's type table (junk for types without one)."""
         position = u * self._STEPS
-        index = position.astype(np.intp)
-        low = self._lookup[type_code, index]
-        high = self._lookup[type_code, index + 1]
-        return np.exp(low + (position - index) * (high - low))
+        step = position.astype(np.intp)
+        flat_step = type_code * (self._STEPS + 1) + step
+        return np.take(self._start, flat_step) + (position - step) * np.take(self._rise, flat_step)
 
     def probability(self, type_code: int, values: np.ndarray) -> np.ndarray:
         """The table's CDF: probability of a value below `values` for type `type_code` (the inverse of sample)."""
@@ -575,7 +636,9 @@ _DEST_LATENT_ORIGIN_WEIGHT = _per_type(cal.DEST_LATENT_ORIGIN_WEIGHT)
 _DEST_LATENT_NOISE_SD = np.sqrt(
     1
     - _DEST_LATENT_AMOUNT_WEIGHT**2
-    - _DEST_LATENT_EMPTY_ORIGIN_WEIGHT**2 * _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
+    - _DEST_LATENT_EMPTY_ORIGIN_WEIGHT**2
+    * _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST
+    * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
     - _DEST_LATENT_ORIGIN_WEIGHT**2 * (1 - _EMPTY_ORIGIN_SHARE_AMONG_FUNDED_DEST)
 )
 _HOUR_BUCKET = np.searchsorted(cal.AMOUNT_HOUR_BUCKET_LAST_HOURS, np.arange(HOURS_PER_DAY))
@@ -595,6 +658,14 @@ _DEST_DISTURBED_SHARE = _per_type(cal.DEST_DISTURBED_SHARE)
 _DEST_DISTURBANCE_UP_SHARE = _per_type(cal.DEST_DISTURBANCE_UP_SHARE)
 _DEST_DISTURBANCE_LOG_MEAN = _per_type(cal.DEST_DISTURBANCE_LOG_MEAN)
 _DEST_DISTURBANCE_LOG_SD = _per_type(cal.DEST_DISTURBANCE_LOG_SD)
+
+
+def _band(values: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    """Index of the band each value falls in: the number of `edges` at or below it."""
+    band = np.zeros(values.size, dtype=np.intp)
+    for edge in edges:
+        band += values >= edge
+    return band
 
 
 def _is_transfer_or_cash_out(type_code: np.ndarray) -> np.ndarray:

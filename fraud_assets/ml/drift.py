@@ -1,0 +1,80 @@
+"""Drift measurement with Evidently (pure functions over frames; the asset saves the HTML).
+
+Each monitored column has an explicitly chosen method and threshold:
+- numeric columns: normed Wasserstein distance (the distance between the two distributions in units of the
+  reference's standard deviation); drifted at >= 0.1, Evidently's own default for this method;
+- categorical and binary columns: Jensen-Shannon distance between the category frequencies; drifted at >= 0.1.
+Both frames are sampled to at most `sample_rows` rows with a fixed seed, so a day's report costs the same at any
+volume. Values are read from the snapshot's measured results (`snapshot.dict()`), never from the configuration.
+
+The model's score is measured the same way but reported apart from the features: it does not count towards the
+share of drifted features (the score-drift check judges it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from evidently import DataDefinition, Dataset, Report
+from evidently.metrics import ValueDrift
+
+from fraud_assets.ml.features import build_features
+
+NUMERIC_METHOD, NUMERIC_THRESHOLD = "wasserstein", 0.1
+CATEGORICAL_METHOD, CATEGORICAL_THRESHOLD = "jensenshannon", 0.1
+
+NUMERIC_COLUMNS = ["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest",
+                   "errorBalanceOrig", "errorBalanceDest", "hour_of_day", "amount_to_orig_balance"]
+CATEGORICAL_COLUMNS = ["type", "dest_is_merchant", "drains_origin", "dest_both_zero_nonzero_amount", "orig_new_zero"]
+SCORE_COLUMN = "score"
+DRIFT_TABLE_COLUMNS = ["day", "column", "kind", "method", "score", "threshold", "drifted"]
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    table: pd.DataFrame  # DRIFT_TABLE_COLUMNS, one row per monitored column plus the model score
+    share_drifted: float  # among the feature columns
+    snapshot: object  # Evidently's snapshot, for save_html
+
+
+def monitored_frame(transactions: pd.DataFrame, scores: np.ndarray | None) -> pd.DataFrame:
+    """The monitored columns of transactions in the PaySim schema (raw fields and shared features)."""
+    features = build_features(transactions)
+    frame = pd.DataFrame(index=transactions.index)
+    frame["type"] = transactions["type"].astype(str)
+    for column in NUMERIC_COLUMNS:
+        source = transactions[column] if column in transactions else features[column]
+        frame[column] = source.astype("float64")
+    for column in CATEGORICAL_COLUMNS[1:]:
+        frame[column] = features[column].astype(int).astype(str)
+    if scores is not None:
+        frame[SCORE_COLUMN] = np.asarray(scores, dtype="float64")
+    return frame.reset_index(drop=True)
+
+
+def sample_rows(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
+
+
+def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> DriftResult:
+    """Evidently drift of every monitored column of `current` against `reference` (frames of `monitored_frame`,
+    already sampled with `sample_rows`)."""
+    numeric = [column for column in [*NUMERIC_COLUMNS, SCORE_COLUMN] if column in current and column in reference]
+    metrics = [ValueDrift(column=column, method=NUMERIC_METHOD, threshold=NUMERIC_THRESHOLD) for column in numeric]
+    metrics += [ValueDrift(column=column, method=CATEGORICAL_METHOD, threshold=CATEGORICAL_THRESHOLD)
+                for column in CATEGORICAL_COLUMNS]
+    definition = DataDefinition(numerical_columns=numeric, categorical_columns=CATEGORICAL_COLUMNS)
+    snapshot = Report(metrics).run(Dataset.from_pandas(current[numeric + CATEGORICAL_COLUMNS], data_definition=definition),
+                                   Dataset.from_pandas(reference[numeric + CATEGORICAL_COLUMNS], data_definition=definition))
+    rows = []
+    for measured in snapshot.dict()["metrics"]:
+        config = measured["config"]
+        column = config["column"]
+        kind = "score" if column == SCORE_COLUMN else ("numeric" if column in NUMERIC_COLUMNS else "categorical")
+        value = float(measured["value"])
+        rows.append([day, column, kind, config["method"], value, float(config["threshold"]), value >= config["threshold"]])
+    table = pd.DataFrame(rows, columns=DRIFT_TABLE_COLUMNS)
+    features = table[table["kind"] != "score"]
+    return DriftResult(table, float(features["drifted"].mean()), snapshot)
