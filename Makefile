@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DAGSTER_PORT ?= 3000
+SERVICE_PORT ?= 3001
+LABEL_APP_PORT ?= 7860
+MLFLOW_PORT ?= 5000
 
-.PHONY: setup run test dev bench clean-data
+.PHONY: setup run test dev serve label-app mlflow-ui clean-data
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +28,14 @@ test: $(STAMP)
 dev: $(STAMP)
 	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
 
-bench: $(STAMP)
-	$(BIN)/python bench/bench_ingest.py
+serve: $(STAMP)
+	BENTOML_HOME=$${BENTOML_HOME:-$(DATA_DIR)/bentoml} $(BIN)/bentoml serve bento.service:FraudScoring --host 127.0.0.1 --port $(SERVICE_PORT)
+
+label-app: $(STAMP)
+	$(BIN)/python -m label_app --port $(LABEL_APP_PORT)
+
+mlflow-ui: $(STAMP)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA_DIR)/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
 
 clean-data:
 	rm -rf $(DATA_DIR)

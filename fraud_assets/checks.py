@@ -156,9 +156,9 @@ def drift_report_feature_drift_check(
 
 
 class ScoreDriftCheckConfig(dg.Config):
-    max_ratio: float = 2.0  # fails when the day's alert rate is above max_ratio times the expected rate,
+    max_ratio: float = 2.0  # fails when the day's high-score count is above max_ratio times the expected count,
     min_ratio: float = 0.5  # or below min_ratio times it,
-    min_z: float = 3.0  # and the gap is beyond sampling noise (Poisson z-score of the alert count)
+    min_z: float = 3.0  # and the gap is beyond sampling noise (Poisson z-score of the count)
 
 
 @dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions,
@@ -169,10 +169,11 @@ def scored_predictions_score_drift_check(
     scored_predictions: pd.DataFrame,
     model_registry: ModelRegistry,
 ) -> dg.AssetCheckResult | None:
-    """How many transactions score above the threshold stays near what the champion's validation days showed.
+    """How many transactions score in the champion's high-score tail stays near what its validation days showed.
 
     A change in how fraudsters behave touches about 0.1% of rows, too few for a population drift test, but it
-    empties (or floods) the high-score tail; this check watches that tail.
+    empties (or floods) the high-score tail: the scores at or above the level where the champion's validation
+    precision was 0.9, so that the daily count there follows the count of fraud the model recognises.
     """
     champion = model_registry.load_champion()
     results = {}
@@ -181,22 +182,22 @@ def scored_predictions_score_drift_check(
         if champion is None or day_rows.empty:
             results[key] = DailyResult(False, {"status": "no champion" if champion is None else "no scored rows"})
             continue
-        verdict = alert_rate_verdict(day_rows["score"].to_numpy(), champion.threshold,
-                                     float(champion.card["expected_alert_rate"]), config)
+        verdict = alert_rate_verdict(day_rows["score"].to_numpy(), float(champion.card["high_score_level"]),
+                                     float(champion.card["expected_high_score_rate"]), config)
         results[key] = DailyResult(verdict.pop("passed"), {**verdict, "champion_version": champion.version,
                                                            "scored_by": ", ".join(sorted(set(day_rows["model_version"])))})
     return report_daily_results(context, dg.AssetKey("scored_predictions"), "scored_predictions_score_drift_check", results)
 
 
-def alert_rate_verdict(scores: np.ndarray, threshold: float, expected_rate: float, config: ScoreDriftCheckConfig) -> dict:
-    """Compare the count of scores at or above `threshold` with its expectation (a Poisson test with a ratio band)."""
-    observed = int((scores >= threshold).sum())
+def alert_rate_verdict(scores: np.ndarray, level: float, expected_rate: float, config: ScoreDriftCheckConfig) -> dict:
+    """Compare the count of scores at or above `level` with its expectation (a Poisson test with a ratio band)."""
+    observed = int((scores >= level).sum())
     expected = max(expected_rate * len(scores), 1e-9)
     ratio = observed / expected
     z = (observed - expected) / np.sqrt(expected)
     outside = ratio > config.max_ratio or ratio < config.min_ratio
-    return {"passed": not (outside and abs(z) >= config.min_z), "observed_alerts": observed,
-            "expected_alerts": round(expected, 2), "ratio": round(ratio, 3), "z_score": round(float(z), 2),
+    return {"passed": not (outside and abs(z) >= config.min_z), "score_level": round(level, 4), "observed": observed,
+            "expected": round(expected, 2), "ratio": round(ratio, 3), "z_score": round(float(z), 2),
             "ratio_band": f"{config.min_ratio}..{config.max_ratio}", "min_z": config.min_z}
 
 

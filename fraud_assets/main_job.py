@@ -99,12 +99,17 @@ def print_summary(settings: Settings) -> None:
     performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
     print("\nPer day (model_performance):")
     print(performance.to_string(index=False, float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
-    print(f"\nExperiments and the registry: mlflow ui --backend-store-uri {settings.tracking_uri}")
 
 
 def print_ui_hint(settings: Settings) -> None:
-    print(f"Dagster UI on this run history: make dev   "
-          f"(DAGSTER_HOME={settings.dagster_home} dagster dev, then http://127.0.0.1:3000)")
+    print(f"""
+Next:
+  make dev         Dagster UI on this run history, with the sensors and the clock: http://127.0.0.1:3000
+                   (DAGSTER_HOME={settings.dagster_home} dagster dev)
+  make serve       the champion over HTTP: http://127.0.0.1:3001 (BENTOML_HOME={settings.model_store_home}
+                   bentoml serve bento.service:FraudScoring --port 3001)
+  make label-app   review and label the alerts: http://127.0.0.1:7860 (demo login analyst / analyst)
+  make mlflow-ui   experiments and the registry: http://127.0.0.1:5000""")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 
 import dagster as dg
 import duckdb
-import numpy as np
 import pandas as pd
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 

@@ -134,7 +134,7 @@ def contract_violations(frame: pd.DataFrame) -> list[str]:
     return problems
 
 
-def daily_summary(frame: pd.DataFrame, days: list[int]) -> pd.DataFrame:
+def rows_per_day(frame: pd.DataFrame, days: list[int]) -> pd.DataFrame:
     """Rows and fraud rows per day (days without rows included, with zeros)."""
     labels = pd.to_numeric(frame["isFraud"], errors="coerce").fillna(0)
     grouped = labels.groupby(frame["day"]).agg(["size", "sum"])

@@ -6,7 +6,7 @@ import pandas as pd
 
 from fraud_assets.partitions import days_of_context, simulation_day_partitions, simulation_epoch
 from fraud_assets.resources import TransactionSource
-from fraud_assets.transactions import daily_summary, prepare_raw_transactions, validate_transactions
+from fraud_assets.transactions import prepare_raw_transactions, rows_per_day, validate_transactions
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 DAILY_ASSET_ARGS = dict(
@@ -22,7 +22,7 @@ def _preview(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
 
 
 def _per_day_table(frame: pd.DataFrame, days: list[int]) -> dg.MetadataValue:
-    return dg.MetadataValue.md(daily_summary(frame, days).to_markdown(index=False))
+    return dg.MetadataValue.md(rows_per_day(frame, days).to_markdown(index=False))
 
 
 @dg.asset(

@@ -1,5 +1,7 @@
 """The fraud model: a challenger trained on a time window, promoted when it is not worse than the champion."""
 
+import tempfile
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -29,6 +31,7 @@ class FraudModelConfig(dg.Config):
     max_depth: int = 6
     learning_rate: float = 0.1
     early_stopping_rounds: int = 30
+    recency_half_life_days: float | None = 3.0  # a training row's weight halves every this many days of age; None = equal
     threshold_strategy: str = "alert_budget"  # or "net_value"
     alert_budget_per_day: int = 60
     review_cost_per_alert: float = 200.0
@@ -62,7 +65,8 @@ def fraud_model(
     in_window = cleaned_transactions["day"].between(window.first_train_day, window.last_validation_day)
     transactions = cleaned_transactions[in_window].reset_index(drop=True)
     labels = known_labels(transactions, as_of_day, config.label_delay_days, reviewed_labels)
-    challenger = fit_challenger(transactions, labels, window, config.xgboost_params(), config.threshold_policy(), config.seed)
+    challenger = fit_challenger(transactions, labels, window, config.xgboost_params(), config.threshold_policy(), config.seed,
+                                config.recency_half_life_days)
 
     champion = model_registry.load_champion()
     champion_auprc = (
@@ -76,7 +80,8 @@ def fraud_model(
         "expected_precision": challenger.threshold.expected_precision,
         "expected_recall": challenger.threshold.expected_recall,
         "expected_alerts_per_day": challenger.threshold.expected_alerts_per_day,
-        "expected_alert_rate": challenger.threshold.expected_alerts_per_day * config.validation_days / challenger.trained.n_valid,
+        "high_score_level": challenger.high_score_level,
+        "expected_high_score_rate": challenger.expected_high_score_rate,
         "alert_budget_per_day": config.alert_budget_per_day,
         "feature_columns": FEATURE_COLUMNS,
         "training_window": window.as_dict(),
@@ -120,9 +125,6 @@ def fraud_model(
 def log_to_mlflow(mlflow: MlFlow, registry: ModelRegistry, config: FraudModelConfig, challenger, card: dict,
                   champion_auprc: float | None, promoted: bool) -> tuple[str, str]:
     """Log the challenger's parameters, metrics, plots, card and model; register it. Returns (version, run id)."""
-    import tempfile
-    from pathlib import Path
-
     mlflow.log_params({**config.model_dump(), "scale_pos_weight": challenger.trained.scale_pos_weight,
                        **{f"window_{key}": value for key, value in card["training_window"].items()}})
     mlflow.log_metrics({f"validation_{key}": value for key, value in challenger.validation_metrics.items()

@@ -12,7 +12,7 @@ from sklearn.metrics import average_precision_score
 from fraud_assets.ml.evaluation import evaluate
 from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
 from fraud_assets.ml.labels import TrainingWindow
-from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold
+from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold, high_precision_level
 from fraud_assets.ml.training import TrainedModel, XGBoostParams, predict_scores, train_xgboost
 from fraud_assets.schema import PAYSIM_COLUMNS
 
@@ -36,6 +36,17 @@ class Challenger:
     reference_sample: pd.DataFrame
     n_analyst_labels: int
 
+    @property
+    def high_score_level(self) -> float:
+        """Where validation scores become nearly all fraud (precision 0.9), or the threshold if they never do."""
+        level = high_precision_level(self.validation["score"].to_numpy(), self.validation["label"].to_numpy(), 0.9)
+        return self.threshold.threshold if np.isnan(level) else level
+
+    @property
+    def expected_high_score_rate(self) -> float:
+        """Share of validation rows scoring at or above `high_score_level` (the score-drift check's reference)."""
+        return float((self.validation["score"] >= self.high_score_level).mean())
+
     def feature_importance(self) -> dict[str, float]:
         gains = self.trained.booster.get_score(importance_type="total_gain")
         return {name: float(gains.get(name, 0.0)) for name in FEATURE_COLUMNS}
@@ -48,10 +59,13 @@ def fit_challenger(
     params: XGBoostParams,
     policy: ThresholdPolicy,
     seed: int,
+    recency_half_life_days: float | None = None,
 ) -> Challenger:
     """Train on the window's training days and validate on its validation days, using known labels only.
 
-    `transactions` holds cleaned rows; `labels` comes from `known_labels` (same index).
+    `transactions` holds cleaned rows; `labels` comes from `known_labels` (same index). With
+    `recency_half_life_days`, a training row's weight halves for every that many days it is older than the newest
+    training day, so that a recent change in fraud outweighs the many older days that do not show it yet.
     """
     days = transactions["day"].to_numpy()
     known = labels["label"].notna().to_numpy()
@@ -59,8 +73,10 @@ def fit_challenger(
     valid_rows = known & (days >= window.first_validation_day) & (days <= window.last_validation_day)
     features = build_features(transactions)
     label_values = labels["label"].to_numpy()
+    weights = recency_weights(days[train_rows], window.last_train_day, recency_half_life_days)
     trained = train_xgboost(
-        features[train_rows], label_values[train_rows], features[valid_rows], label_values[valid_rows], params, seed
+        features[train_rows], label_values[train_rows], features[valid_rows], label_values[valid_rows], params, seed,
+        train_weight=weights,
     )
     validation = pd.DataFrame({
         "day": days[valid_rows],
@@ -81,6 +97,13 @@ def fit_challenger(
     sample = sample.assign(score=predict_scores(trained.booster, build_features(sample))).reset_index(drop=True)
     n_analyst = int(((labels["label_source"] == "analyst").to_numpy() & (train_rows | valid_rows)).sum())
     return Challenger(trained, threshold, metrics, validation, valid_rows, sample, n_analyst)
+
+
+def recency_weights(days: np.ndarray, newest_day: int, half_life_days: float | None) -> np.ndarray | None:
+    """0.5 ** ((newest_day - day) / half_life_days) per row; None (equal weights) without a half-life."""
+    if not half_life_days:
+        return None
+    return np.power(0.5, (newest_day - days) / half_life_days)
 
 
 def auprc_on_rows(booster: xgb.Booster, transactions: pd.DataFrame, rows: np.ndarray, labels: np.ndarray) -> float:

@@ -115,3 +115,17 @@ def _above(top_score: float) -> float:
 def _ratio(numerator: int, denominator: int) -> float:
     """numerator / denominator, NaN when the denominator is 0."""
     return numerator / denominator if denominator else float("nan")
+
+
+def high_precision_level(scores: np.ndarray, labels: np.ndarray, min_precision: float = 0.9) -> float:
+    """The lowest score s such that the rows scoring >= s have a precision of at least `min_precision`.
+
+    Above it the scores are nearly all fraud, so how many rows reach it each day tracks how much fraud the model
+    still recognises. NaN when no score level reaches that precision.
+    """
+    values = _as_scores(scores)
+    order = np.argsort(-values, kind="stable")
+    fraud = np.asarray(labels).astype(bool)[order]
+    precision = np.cumsum(fraud) / np.arange(1, len(values) + 1)
+    reaching = np.flatnonzero(precision >= min_precision)
+    return float(values[order][reaching[-1]]) if reaching.size else float("nan")

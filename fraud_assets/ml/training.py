@@ -72,11 +72,13 @@ def train_xgboost(
     valid_y: pd.Series | np.ndarray,
     params: XGBoostParams,
     seed: int,
+    train_weight: np.ndarray | None = None,
 ) -> TrainedModel:
     """Train a binary XGBoost classifier (hist trees) with early stopping on the validation AUPRC.
 
     Deterministic for the same inputs, parameters and seed. Both the training and the validation
     labels must hold fraud and genuine rows (early stopping on AUPRC needs both); otherwise ValueError.
+    `train_weight` (optional, one per training row) weighs rows, e.g. newer days more.
     """
     if list(train_X.columns) != list(valid_X.columns):
         raise ValueError(f"Training and validation columns differ: {list(train_X.columns)} vs {list(valid_X.columns)}")
@@ -87,7 +89,7 @@ def train_xgboost(
     if scale_pos_weight is None:
         scale_pos_weight = (len(train_labels) - n_train_fraud) / n_train_fraud
 
-    dtrain = xgb.QuantileDMatrix(train_X, label=train_labels, nthread=params.nthread)
+    dtrain = xgb.QuantileDMatrix(train_X, label=train_labels, weight=train_weight, nthread=params.nthread)
     dvalid = xgb.QuantileDMatrix(valid_X, label=valid_labels, ref=dtrain, nthread=params.nthread)
     booster = xgb.train(
         _booster_params(params, scale_pos_weight, seed),

@@ -470,7 +470,6 @@ def expected_fraud_rows_per_account(money_factor: float, split: bool) -> float:
     """
     probabilities = (np.arange(20_000) + 0.5) / 20_000
     if split:
-        transfer = np.full(probabilities.size, TRANSFER)
         first = _structured_amounts(probabilities) * money_factor
         pieces = np.ones_like(first)
     else:

@@ -97,3 +97,15 @@ def test_choose_threshold_reports_what_the_threshold_gives():
 def test_unknown_strategy_names_the_allowed_values():
     with pytest.raises(ValueError, match="'top_k'.*alert_budget, net_value"):
         choose_threshold("top_k", np.array([0.5]), np.array([1]), np.array([1.0]), np.array([0]), 1, 1.0)
+
+
+def test_high_precision_level_is_where_the_top_scores_stop_being_mostly_fraud():
+    from fraud_assets.ml.thresholds import high_precision_level
+
+    scores = np.array([0.99, 0.98, 0.97, 0.96, 0.95, 0.90, 0.50, 0.40, 0.30, 0.20])
+    labels = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+    assert high_precision_level(scores, labels, 0.9) == 0.40  # the top 8 are all fraud; 8/9 < 0.9
+    one_false_in_the_middle = np.array([1, 1, 1, 1, 1, 0, 1, 1, 1, 1])
+    assert high_precision_level(scores, one_false_in_the_middle, 0.9) == 0.20  # 9 of the 10
+    assert high_precision_level(scores, one_false_in_the_middle, 0.95) == 0.95  # the top five only
+    assert np.isnan(high_precision_level(scores, np.zeros(10), 0.9))
