@@ -3,7 +3,7 @@
 Run by hand, never by CI (it prints a table; nothing in it is a timed assertion):
 
     .venv/bin/python bench/bench_ingest.py --scale 0.05 --job-repeats 1 --stage-repeats 1   # smoke test, ~1 min
-    .venv/bin/python bench/bench_ingest.py                                                  # full scale, ~10 min
+    .venv/bin/python bench/bench_ingest.py --profile    # full scale: 3 backfills + 3 stage passes, 15-30 min, ~9 GB
 
 Target (the issue): the full PaySim-scale window (31 days, about 6.36 million rows, simulator scale 1.0) through
 raw_transactions and cleaned_transactions as one backfill run in under 3 minutes on a 2-core machine, with peak
@@ -14,11 +14,16 @@ What it measures:
    child process (this script with --child), once per repeat, each on a fresh data dir. Wall time of `run_job`
    (reported by the child), wall time of the whole child process (interpreter start and imports included), and peak
    memory: the child's own ru_maxrss, and the peak of the summed RSS of the child's process tree polled every 50 ms.
-   The child also reads the run's event log and reports how long each step took, split into loading inputs,
-   computing, and handling outputs (DuckDB writes plus per-partition materialization and check events).
+   The child also reports its CPU time, and reads the run's event log for how long each step took, split into
+   loading inputs, computing, and handling outputs (DuckDB writes plus per-partition materialization and check
+   events); the parent adds the highest RSS polled while each step ran.
 2. The pure stages, in this process, at the same scale: simulate_days for the 31 days, prepare_raw_transactions,
    validate_transactions, and (for comparison with the IO manager) a plain DuckDB write and read-back of the cleaned
-   rows. Their sum is the baseline the job time is compared with (same run, same machine).
+   rows, with wall and CPU time and the peak RSS after each. Their sum is the baseline the job time is compared
+   with (same run, same machine). --profile adds one cProfile pass of prepare_raw_transactions and
+   validate_transactions.
+
+On a shared, loaded machine the wall times stretch; the CPU times are the steadier figures.
 """
 
 from __future__ import annotations
@@ -88,6 +93,10 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
         print("  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))))
 
 
+def share(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole == whole else "-"  # "-" when whole is NaN (no job run)
+
+
 def median_and_range(values: list[float], unit: str = "s", digits: int = 2) -> str:
     if len(values) == 1:
         return f"{values[0]:.{digits}f} {unit}"
@@ -114,7 +123,8 @@ def child_main(scale: float, data_dir: Path) -> None:
     result = run_job(settings, "daily_ingest_job", keys)
     run_seconds = time.perf_counter() - started
     wall_end = time.time()
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = usage.ru_maxrss
 
     with dg.DagsterInstance.get() as instance:
         logs = instance.all_logs(result.run_id)
@@ -165,6 +175,8 @@ def child_main(scale: float, data_dir: Path) -> None:
         "success": result.success,
         "run_seconds": run_seconds,
         "peak_rss_bytes": peak_kb * 1024,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,  # of the whole child process, imports included
+        "wall_start": wall_start,
         "before_first_step": min((step["start"] for step in timeline), default=run_seconds),
         "after_last_step": wall_end - max((marks["end"] for marks in steps.values() if "end" in marks), default=wall_end),
         "timeline": timeline,
@@ -191,6 +203,7 @@ def run_child(scale: float) -> dict:
         )
         parent = psutil.Process(process.pid)
         peak_tree_rss = 0
+        samples: list[tuple[float, int]] = []  # (epoch seconds, RSS of the tree)
         while process.poll() is None:
             try:
                 tree = [parent, *parent.children(recursive=True)]
@@ -201,6 +214,7 @@ def run_child(scale: float) -> dict:
                     except psutil.Error:
                         pass
                 peak_tree_rss = max(peak_tree_rss, rss)
+                samples.append((time.time(), rss))
             except psutil.Error:
                 pass
             time.sleep(POLL_SECONDS)
@@ -216,14 +230,23 @@ def run_child(scale: float) -> dict:
         raise SystemExit("the daily_ingest_job run did not succeed; its log is above")
     report["process_seconds"] = process_seconds
     report["peak_tree_rss_bytes"] = peak_tree_rss
+    for step in report["timeline"]:  # the highest polled RSS while each step ran
+        start = report["wall_start"] + step["start"]
+        inside = [rss for moment, rss in samples if start <= moment <= start + step["total"]]
+        step["peak_rss_bytes"] = max(inside, default=0)
     return report
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # In-process stages
 # ---------------------------------------------------------------------------------------------------------------
-def time_stages(scale: float, repeats: int) -> dict[str, list[float]]:
+def time_stages(scale: float, repeats: int, profile: bool) -> tuple[dict, dict, list[str]]:
+    """Wall and CPU seconds of each stage (lists over repeats), the peak RSS after each stage (first repeat), and
+    cProfile summaries of the two transaction functions (first repeat, when `profile`)."""
+    import cProfile
     import gc
+    import io
+    import pstats
 
     import duckdb
 
@@ -232,38 +255,69 @@ def time_stages(scale: float, repeats: int) -> dict[str, list[float]]:
     from fraud_assets.transactions import prepare_raw_transactions, validate_transactions
 
     settings = SimulationSettings(seed=42, scale=scale, num_days=NUM_DAYS)
-    times: dict[str, list[float]] = {name: [] for name in STAGES}
+    wall: dict[str, list[float]] = {name: [] for name in STAGES}
+    cpu: dict[str, list[float]] = {name: [] for name in STAGES}
+    memory: dict[str, float] = {}
+    profiles: list[str] = []
+
+    def measure(name: str, first: bool, profiled: bool, function, *args):
+        profiler = cProfile.Profile() if profiled else None
+        wall_started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        value = function(*args)
+        if profiler:
+            profiler.disable()
+        elapsed_wall, elapsed_cpu = time.perf_counter() - wall_started, time.process_time() - cpu_started
+        if profiler:  # profiled calls run slower: they are reported, not timed
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(10)
+            profiles.append(f"### cProfile of {name} (by own time; profiled run, slower than timed)\n" + out.getvalue())
+        else:
+            wall[name].append(elapsed_wall)
+            cpu[name].append(elapsed_cpu)
+        if first:
+            memory[name] = peak_rss_bytes()
+        return value
+
     rows = 0
-    for _ in range(repeats):
+    for repeat in range(repeats + (1 if profile else 0)):
+        first, profiled = repeat == 0, profile and repeat == repeats
         gc.collect()
-        started = time.perf_counter()
-        source = simulate_days(0, NUM_DAYS - 1, settings)
-        times["simulate_days (31 days)"].append(time.perf_counter() - started)
+        if profiled:  # the extra profiling pass: the source is only input there, not timed again
+            source = simulate_days(0, NUM_DAYS - 1, settings)
+        else:
+            source = measure("simulate_days (31 days)", first, False, simulate_days, 0, NUM_DAYS - 1, settings)
         rows = len(source)
-
-        started = time.perf_counter()
-        raw = prepare_raw_transactions(source, simulation_epoch())
-        times["prepare_raw_transactions"].append(time.perf_counter() - started)
+        raw = measure("prepare_raw_transactions", first, profiled, prepare_raw_transactions, source, simulation_epoch())
         del source
-
-        started = time.perf_counter()
-        cleaned, rejected = validate_transactions(raw)
-        times["validate_transactions"].append(time.perf_counter() - started)
+        cleaned, rejected = measure("validate_transactions", first, profiled, validate_transactions, raw)
         del raw, rejected
-
+        if profiled:
+            break
         with tempfile.TemporaryDirectory(prefix="bench_ingest_duckdb_") as folder:
             with duckdb.connect(str(Path(folder) / "w.duckdb")) as connection:
-                started = time.perf_counter()
-                connection.register("cleaned_frame", cleaned)
-                connection.execute("CREATE TABLE cleaned AS SELECT * FROM cleaned_frame")
-                connection.unregister("cleaned_frame")
-                times["DuckDB write of cleaned rows"].append(time.perf_counter() - started)
-                started = time.perf_counter()
-                connection.execute("SELECT * FROM cleaned").fetchdf()
-                times["DuckDB read-back to pandas"].append(time.perf_counter() - started)
+                measure("DuckDB write of cleaned rows", first, False, write_frame, connection, cleaned)
+                measure("DuckDB read-back to pandas", first, False, read_frame, connection)
         del cleaned
-    times["rows"] = [rows]
-    return times
+    return {"wall": wall, "cpu": cpu, "rows": rows}, memory, profiles
+
+
+def write_frame(connection, frame) -> None:
+    """What the IO manager does with an output frame: CREATE TABLE ... AS SELECT * FROM the frame."""
+    connection.register("cleaned_frame", frame)
+    connection.execute("CREATE TABLE cleaned AS SELECT * FROM cleaned_frame")
+    connection.unregister("cleaned_frame")
+
+
+def read_frame(connection):
+    return connection.execute("SELECT * FROM cleaned").fetchdf()
+
+
+def peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 STAGES = [
@@ -283,6 +337,8 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="simulator scale (1.0 = PaySim's 6.36M rows over 31 days)")
     parser.add_argument("--job-repeats", type=int, default=3, help="backfill runs, each in a fresh child and data dir")
     parser.add_argument("--stage-repeats", type=int, default=3, help="repetitions of the in-process stage timings")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile prepare_raw_transactions and validate_transactions once (an extra pass)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -298,13 +354,45 @@ def main() -> int:
     for repeat in range(args.job_repeats):
         report = run_child(args.scale)
         reports.append(report)
-        print(f"run {repeat + 1}/{args.job_repeats}: run_job {report['run_seconds']:.1f} s, process {report['process_seconds']:.1f} s, "
+        print(f"run {repeat + 1}/{args.job_repeats}: run_job {report['run_seconds']:.1f} s, process {report['process_seconds']:.1f} s "
+              f"(CPU {report.get('cpu_seconds', float('nan')):.1f} s, load avg now {os.getloadavg()[0]:.1f}), "
               f"peak RSS {report['peak_rss_bytes'] / 1e9:.2f} GB (tree {report['peak_tree_rss_bytes'] / 1e9:.2f} GB)", flush=True)
+    median_run = print_job_report(reports) if reports else float("nan")
+    median_cpu = statistics.median(r.get("cpu_seconds", float("nan")) for r in reports) if reports else float("nan")
 
+    print(f"\n## The pure stages in one process, same scale (median [min-max] of {args.stage_repeats})\n", flush=True)
+    before_stages = peak_rss_bytes()
+    stage_times, stage_memory, profiles = time_stages(args.scale, args.stage_repeats, args.profile)
+    stage_rows = stage_times["rows"]
+    wall = {name: statistics.median(stage_times["wall"][name]) for name in STAGES}
+    cpu = {name: statistics.median(stage_times["cpu"][name]) for name in STAGES}
+    stage_wall, stage_cpu = sum(wall.values()), sum(cpu.values())
+    print_table(
+        ["stage", "wall time", "CPU time", "rows/s (wall)", "share of run_job", "peak RSS after it (GB)"],
+        [[name, median_and_range(stage_times["wall"][name]), f"{cpu[name]:.2f} s", f"{stage_rows / wall[name]:,.0f}",
+          share(wall[name], median_run), f"{stage_memory[name] / 1e9:.2f}"] for name in STAGES]
+        + [["sum of the stages (baseline)", f"{stage_wall:.2f} s", f"{stage_cpu:.2f} s", f"{stage_rows / stage_wall:,.0f}",
+            share(stage_wall, median_run), ""]],
+    )
+    print(f"\n(peak RSS of this process before the stages: {before_stages / 1e9:.2f} GB; the stages hold what a run holds "
+          "in turn: source, then raw, then cleaned + rejected, then DuckDB's copy; load avg now "
+          f"{os.getloadavg()[0]:.1f})")
+    if reports:
+        print(f"\nrun_job / sum of the pure stages = {median_run / stage_wall:.2f} on wall time; child process CPU / "
+              f"sum of the stages' CPU = {median_cpu / stage_cpu:.2f} (the rest is Dagster: the IO manager's DuckDB "
+              "writes and reads, per-partition events, metadata, the checks re-reading the table)")
+    for text in profiles:
+        print("\n" + text)
+    return 0
+
+
+def print_job_report(reports: list[dict]) -> float:
+    """The tables of the backfill runs; returns the median run_job time."""
     counts = reports[0]["counts"]
     raw_rows = counts["raw_transactions"]
     run_seconds = [r["run_seconds"] for r in reports]
     process_seconds = [r["process_seconds"] for r in reports]
+    cpu_seconds = [r.get("cpu_seconds", float("nan")) for r in reports]
     peak_gb = [max(r["peak_rss_bytes"], r["peak_tree_rss_bytes"]) / 1e9 for r in reports]
     median_run = statistics.median(run_seconds)
 
@@ -317,6 +405,7 @@ def main() -> int:
             ["run_job wall time", median_and_range(run_seconds, "s", 1), f"< {TARGET_SECONDS:.0f} s",
              "yes" if median_run < TARGET_SECONDS else "NO"],
             ["child process wall time (with imports)", median_and_range(process_seconds, "s", 1), "", ""],
+            ["child process CPU time (user + sys)", median_and_range(cpu_seconds, "s", 1), "", ""],
             ["throughput (raw rows / run_job time)", f"{raw_rows / median_run:,.0f} rows/s", "", ""],
             ["peak RSS of the run's process", median_and_range(peak_gb, "GB", 2), f"< {TARGET_PEAK_GB:.0f} GB",
              "yes" if max(peak_gb) < TARGET_PEAK_GB else "NO"],
@@ -327,33 +416,21 @@ def main() -> int:
     median_report = sorted(reports, key=lambda r: r["run_seconds"])[len(reports) // 2]
     timeline = sorted(median_report["timeline"], key=lambda step: step["start"])
     rows = [["before the first step (definitions, instance, planning events)",
-             f"{median_report['before_first_step']:.1f}", "", "", ""]]
+             f"{median_report['before_first_step']:.1f}", "", "", "", ""]]
     for step in timeline:
         rows.append([step["step"].replace("cleaned_transactions_cleaned_transactions_", "check: "),
-                     f"{step['total']:.1f}", f"{step['inputs']:.1f}", f"{step['compute']:.1f}", f"{step['outputs']:.1f}"])
+                     f"{step['total']:.1f}", f"{step['inputs']:.1f}", f"{step['compute']:.1f}", f"{step['outputs']:.1f}",
+                     f"{step['peak_rss_bytes'] / 1e9:.2f}"])
     gaps = median_report["run_seconds"] - median_report["before_first_step"] - median_report["after_last_step"] - sum(
         step["total"] for step in timeline)
-    rows.append(["between steps", f"{gaps:.1f}", "", "", ""])
-    rows.append(["after the last step (run end events)", f"{median_report['after_last_step']:.1f}", "", "", ""])
-    print_table(["step", "total", "load inputs", "compute", "outputs (write + events)"], rows)
+    rows.append(["between steps", f"{gaps:.1f}", "", "", "", ""])
+    rows.append(["after the last step (run end events)", f"{median_report['after_last_step']:.1f}", "", "", "", ""])
+    print_table(["step", "total", "load inputs", "compute", "outputs (write + events)", "peak RSS GB"], rows)
     events = median_report["events_by_type"]
     print(f"\n{sum(events.values())} Dagster events in the run: "
           + ", ".join(f"{kind} {count}" for kind, count in sorted(events.items(), key=lambda item: -item[1])[:6]))
 
-    print(f"\n## The pure stages in one process, same scale (median [min-max] of {args.stage_repeats})\n", flush=True)
-    stage_times = time_stages(args.scale, args.stage_repeats)
-    stage_rows = stage_times.pop("rows")[0]
-    stage_total = sum(statistics.median(stage_times[name]) for name in STAGES)
-    print_table(
-        ["stage", "time", "rows/s", "share of run_job"],
-        [[name, median_and_range(stage_times[name]), f"{stage_rows / statistics.median(stage_times[name]):,.0f}",
-          f"{statistics.median(stage_times[name]) / median_run:.0%}"] for name in STAGES]
-        + [["sum of the stages (baseline)", f"{stage_total:.2f} s", f"{stage_rows / stage_total:,.0f}",
-            f"{stage_total / median_run:.0%}"]],
-    )
-    print(f"\nrun_job / sum of the pure stages = {median_run / stage_total:.2f} "
-          "(the rest is Dagster: IO manager writes and reads, per-partition events, metadata, checks)")
-    return 0
+    return median_run
 
 
 if __name__ == "__main__":

@@ -82,24 +82,34 @@ def cleaned_transactions_contract_check(
     return report_daily_results(context, CLEANED, "cleaned_transactions_contract_check", results, blocking=True)
 
 
+DAY_ONLY = {"columns": ["day"]}
+
+
+def _day_counts(frame: pd.DataFrame) -> pd.Series:
+    return frame["day"].value_counts()
+
+
 @dg.asset_check(
     asset=CLEANED,
     partitions_def=simulation_day_partitions,
-    additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata={"columns": ["day"]})},
+    additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
+                    "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
 )
 def cleaned_transactions_rejected_share_check(
     context: dg.AssetCheckExecutionContext,
     config: RejectedShareCheckConfig,
-    cleaned_transactions: pd.DataFrame,
     raw_days: pd.DataFrame,
+    rejected_days: pd.DataFrame,
 ) -> dg.AssetCheckResult | None:
-    """The share of the day's raw rows that failed validation stays below a threshold."""
-    cleaned_counts = cleaned_transactions["day"].value_counts()
-    raw_counts = raw_days["day"].value_counts()
+    """The share of the day's raw rows that failed validation stays below a threshold.
+
+    Reads only the `day` column of raw and rejected rows (cleaned = raw - rejected), not the day's transactions.
+    """
+    raw_counts, rejected_counts = _day_counts(raw_days), _day_counts(rejected_days)
     results = {}
     for key in context.partition_keys:
-        raw_rows = int(raw_counts.get(day_of_partition_key(key), 0))
-        rejected = raw_rows - int(cleaned_counts.get(day_of_partition_key(key), 0))
+        day = day_of_partition_key(key)
+        raw_rows, rejected = int(raw_counts.get(day, 0)), int(rejected_counts.get(day, 0))
         share = rejected / raw_rows if raw_rows else 0.0
         results[key] = DailyResult(
             share <= config.max_rejected_share,
@@ -108,16 +118,24 @@ def cleaned_transactions_rejected_share_check(
     return report_daily_results(context, CLEANED, "cleaned_transactions_rejected_share_check", results)
 
 
-@dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions)
+@dg.asset_check(
+    asset=CLEANED,
+    partitions_def=simulation_day_partitions,
+    additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
+                    "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
+)
 def cleaned_transactions_row_count_check(
-    context: dg.AssetCheckExecutionContext, config: RowCountCheckConfig, cleaned_transactions: pd.DataFrame
+    context: dg.AssetCheckExecutionContext,
+    config: RowCountCheckConfig,
+    raw_days: pd.DataFrame,
+    rejected_days: pd.DataFrame,
 ) -> dg.AssetCheckResult | None:
     """The day holds at least a minimum number of cleaned rows (an empty day means the source delivered nothing)."""
-    counts = cleaned_transactions["day"].value_counts()
+    cleaned_counts = _day_counts(raw_days).subtract(_day_counts(rejected_days), fill_value=0)
     results = {
         key: DailyResult(
-            int(counts.get(day_of_partition_key(key), 0)) >= config.min_rows_per_day,
-            {"row_count": int(counts.get(day_of_partition_key(key), 0)), "threshold": config.min_rows_per_day},
+            int(cleaned_counts.get(day_of_partition_key(key), 0)) >= config.min_rows_per_day,
+            {"row_count": int(cleaned_counts.get(day_of_partition_key(key), 0)), "threshold": config.min_rows_per_day},
         )
         for key in context.partition_keys
     }

@@ -8,6 +8,8 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraud_assets.schema import (
     ACCOUNT_COLUMNS,
@@ -41,7 +43,7 @@ CLEANED_DTYPES: dict[str, str] = {
     "isFlaggedFraud": "int8",
 }
 
-_ACCOUNT_PATTERNS = {"nameOrig": r"C\d+", "nameDest": r"[CM]\d+"}
+_ACCOUNT_PATTERNS = {"nameOrig": "C[0-9]+", "nameDest": "[CM][0-9]+"}
 _ACCOUNT_FORMS = {"nameOrig": "C followed by digits", "nameDest": "C or M followed by digits"}
 
 
@@ -51,7 +53,8 @@ def transaction_ids(frame: pd.DataFrame) -> np.ndarray:
     The same transaction always gets the same id, whichever run or source delivers it, so re-running a day
     keeps ids stable, and an exact replay of a row is caught as a duplicate id.
     """
-    hashes = pd.util.hash_pandas_object(frame[PAYSIM_COLUMNS], index=False).to_numpy()
+    # categorize=False: the id columns are nearly unique, so factorizing them first would only cost time
+    hashes = pd.util.hash_pandas_object(frame[PAYSIM_COLUMNS], index=False, categorize=False).to_numpy()
     hex_digits = binascii.hexlify(hashes.astype(">u8").tobytes())
     return np.frombuffer(hex_digits, dtype="S16").astype(str).astype(object)
 
@@ -86,29 +89,37 @@ def prepare_raw_transactions(source_rows: pd.DataFrame, epoch: datetime) -> pd.D
 
 
 def rejection_reasons(raw: pd.DataFrame) -> pd.Series:
-    """Why each raw row is invalid, as a '; '-joined sentence, or '' for a valid row."""
+    """Why each raw row is invalid, as a '; '-joined sentence, or '' for a valid row.
+
+    Each rule is a vectorised test over all rows; messages are built only for the rows that fail it.
+    """
     reasons = pd.Series("", index=raw.index, dtype=object)
 
-    def add(mask: pd.Series, message: pd.Series | str) -> None:
+    def add(mask: pd.Series | np.ndarray, message) -> None:
+        """`message` is a string, or a function of the failing rows' values giving one string per row."""
+        mask = np.asarray(mask, dtype=bool)
         if mask.any():
-            text = message[mask] if isinstance(message, pd.Series) else message
+            text = message(raw.loc[mask]) if callable(message) else message
             reasons[mask] = reasons[mask] + "; " + text
 
     types = raw["type"]
-    add(~types.isin(TRANSACTION_TYPES), "unknown type " + types.astype(str).map(repr) + f" (expected one of {', '.join(TRANSACTION_TYPES)})")
+    add(~types.isin(TRANSACTION_TYPES),
+        lambda rows: "unknown type " + rows["type"].astype(str).map(repr) + f" (expected one of {', '.join(TRANSACTION_TYPES)})")
     for column in AMOUNT_COLUMNS:
-        values = raw[column]
-        add(values.isna(), f"{column} is missing or not a number")
+        values = raw[column].to_numpy(dtype=np.float64)
+        add(np.isnan(values), f"{column} is missing or not a number")
         add(np.isinf(values), f"{column} is not finite")
         add(values < 0, f"{column} is negative")
     for column in ACCOUNT_COLUMNS:
-        accounts = raw[column]
-        missing = accounts.isna() | (accounts.astype(str).str.strip() == "")
+        accounts = pa.array(raw[column].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(accounts), ""), True).to_numpy(zero_copy_only=False)
         add(missing, f"{column} (account) is missing")
-        malformed = ~missing & ~accounts.astype(str).str.fullmatch(_ACCOUNT_PATTERNS[column])
-        add(malformed, f"{column} " + accounts.astype(str).map(repr) + f" is not a PaySim account id ({_ACCOUNT_FORMS[column]})")
+        well_formed = pc.fill_null(pc.match_substring_regex(accounts, f"^{_ACCOUNT_PATTERNS[column]}$"), False)
+        malformed = ~missing & ~well_formed.to_numpy(zero_copy_only=False)
+        add(malformed, lambda rows, column=column: f"{column} " + rows[column].astype(str).map(repr)
+            + f" is not a PaySim account id ({_ACCOUNT_FORMS[column]})")
     for column in LABEL_COLUMNS:
-        add(~raw[column].isin([0, 1]), f"{column} is " + raw[column].astype(str) + " (expected 0 or 1)")
+        add(~raw[column].isin([0, 1]), lambda rows, column=column: f"{column} is " + rows[column].astype(str) + " (expected 0 or 1)")
     add(raw["transaction_id"].duplicated(keep="first"), "duplicate transaction_id: an exact repeat of an earlier row")
     return reasons.str.removeprefix("; ")
 
