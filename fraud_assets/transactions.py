@@ -129,7 +129,11 @@ def validate_transactions(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     raw values and a `rejection_reason`. Every raw row lands in exactly one of the two."""
     reasons = rejection_reasons(raw)
     is_valid = reasons.eq("")
-    cleaned = raw.loc[is_valid, CLEANED_COLUMNS].astype(CLEANED_DTYPES).reset_index(drop=True)
+    if is_valid.all():  # the usual case: type the raw frame in place instead of copying millions of rows
+        cleaned = raw[CLEANED_COLUMNS] if list(raw.columns) != CLEANED_COLUMNS else raw
+        cleaned = cleaned.astype(CLEANED_DTYPES, copy=False).reset_index(drop=True)
+    else:
+        cleaned = raw.loc[is_valid, CLEANED_COLUMNS].astype(CLEANED_DTYPES).reset_index(drop=True)
     rejected = raw.loc[~is_valid, RAW_COLUMNS].assign(rejection_reason=reasons[~is_valid]).reset_index(drop=True)
     return cleaned, rejected
 
