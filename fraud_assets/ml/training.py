@@ -116,11 +116,12 @@ def predict_scores(booster: xgb.Booster, features: pd.DataFrame) -> np.ndarray:
     """Fraud probabilities (float64) of feature rows, with all the trees of the booster.
 
     Boosters from `train_xgboost` are already sliced to their best iteration, so all trees is the best iteration.
-    Columns are reordered to the booster's feature names when it has them.
+    Columns are reordered to the booster's feature names when it has them; the booster then gets a plain float32
+    matrix, which XGBoost predicts from markedly faster than from a DataFrame.
     """
-    if booster.feature_names is not None:
+    if booster.feature_names is not None and list(features.columns) != booster.feature_names:
         features = features[booster.feature_names]
-    return np.asarray(booster.inplace_predict(features), dtype=np.float64)
+    return np.asarray(booster.inplace_predict(features.to_numpy(dtype=np.float32)), dtype=np.float64)
 
 
 def _binary_labels(labels: pd.Series | np.ndarray, role: str) -> np.ndarray:
