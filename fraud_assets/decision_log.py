@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fraud_assets.sqlite_wal import connect_wal
+
 DECISIONS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
     request_id        TEXT    NOT NULL,
@@ -35,12 +37,7 @@ DECISION_COLUMNS = ["request_id", "item_index", "transaction_id", "decided_at", 
 
 def connect_decision_log(path: str | Path, timeout_seconds: float = 30.0) -> sqlite3.Connection:
     """A connection to the decision log, creating it (in WAL mode) on first use."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=timeout_seconds, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA busy_timeout={int(timeout_seconds * 1000)}")
-    connection.executescript(DECISIONS_SCHEMA)
-    return connection
+    return connect_wal(path, DECISIONS_SCHEMA, timeout_seconds)
 
 
 def append_decisions(path: str | Path, rows: list[tuple]) -> None:

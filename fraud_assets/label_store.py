@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fraud_assets.sqlite_wal import connect_wal
+
 
 LABEL_EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_events (
@@ -41,12 +43,7 @@ REVIEWED_LABEL_COLUMNS = ["transaction_id", "label", "reviewer", "labeled_at", "
 
 def connect_label_store(path: str | Path, timeout_seconds: float = 30.0) -> sqlite3.Connection:
     """A connection to the label store, creating it (in WAL mode) on first use."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=timeout_seconds, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute(f"PRAGMA busy_timeout={int(timeout_seconds * 1000)}")
-    connection.executescript(LABEL_EVENTS_SCHEMA)
-    return connection
+    return connect_wal(path, LABEL_EVENTS_SCHEMA, timeout_seconds)
 
 
 def append_label_event(path: str | Path, transaction_id: str, label: int, reviewer: str, note: str = "") -> dict:
