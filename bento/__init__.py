@@ -1,0 +1,1 @@
+"""The BentoML service that scores transactions online (see bento/README.md)."""

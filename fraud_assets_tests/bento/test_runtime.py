@@ -1,0 +1,79 @@
+"""The model holder (hot swap) on its own: broken entries, the cross-worker reload marker, settings."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import bentoml
+import pytest
+
+from bento.runtime import ModelHolder, service_settings_from_env
+from fraud_assets.model_registry import served_model_store
+
+
+def copy_store(source, target):
+    shutil.copytree(source / "models", target / "models")
+    return target
+
+
+def save_broken_entry(home, version: str) -> None:
+    """A newer `fraud_model` entry whose booster file is garbage (a failed or foreign write)."""
+    with bentoml.models.create("fraud_model", metadata={"version": version, "threshold": 0.5, "feature_columns": []},
+                               _model_store=served_model_store(home)) as model:
+        Path(model.path_of("booster.json")).write_text("{not a booster")
+
+
+def test_a_broken_newer_entry_keeps_the_current_model_until_a_good_one_comes(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    holder = ModelHolder([home])
+    assert holder.refresh().current.version == "1"
+    save_broken_entry(home, "2")
+    holder.refresh_quietly()  # logs the error
+    assert holder.current.version == "1"
+    trained_champion.save(home, "3")
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.previous.version, outcome.current.version) == (True, "1", "3")
+    assert holder.refresh().changed is False
+
+
+def test_the_reload_marker_makes_other_holders_check_the_store_at_once(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    marker = tmp_path / "data" / "fraud_service.reload"
+    other_worker = ModelHolder([home], poll_seconds=3600, reload_marker=marker)
+    other_worker.refresh()
+    other_worker.start()
+    try:
+        trained_champion.save(home, "2")
+        time.sleep(1.0)
+        assert other_worker.current.version == "1"  # its next poll is an hour away
+        ModelHolder([home], reload_marker=marker).request_reload_everywhere()
+        deadline = time.monotonic() + 10
+        while other_worker.current.version != "2" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert other_worker.current.version == "2"
+    finally:
+        other_worker.stop()
+
+
+def test_a_packed_store_is_used_only_when_the_configured_one_is_empty(tmp_path, model_home, trained_champion):
+    configured, packed = tmp_path / "configured", copy_store(model_home, tmp_path / "packed")
+    holder = ModelHolder([configured, packed])
+    assert holder.refresh().current.home == packed
+    trained_champion.save(configured, "7")
+    assert holder.refresh().current.version == "7"
+
+
+def test_service_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("BENTOML_HOME", raising=False)
+    monkeypatch.setenv("FRAUD_SERVICE_POLL_SECONDS", "2.5")
+    monkeypatch.setenv("FRAUD_SERVICE_MAX_BATCH", "500")
+    settings = service_settings_from_env()
+    assert settings.model_store_home == tmp_path / "bentoml"
+    assert settings.decision_log_path == tmp_path / "decisions.sqlite"
+    assert (settings.poll_seconds, settings.max_batch_size, settings.workers, settings.api_key) == (2.5, 500, 1, "")
+    monkeypatch.setenv("FRAUD_SERVICE_POLL_SECONDS", "0")
+    with pytest.raises(ValueError, match="FRAUD_SERVICE_POLL_SECONDS"):
+        service_settings_from_env()
