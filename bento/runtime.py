@@ -42,7 +42,7 @@ from fraud_assets.model_registry import (
     newest_served_tag,
 )
 from fraud_assets.schema import AMOUNT_COLUMNS
-from fraud_assets.settings import Settings, _env_number, _env_str
+from fraud_assets.settings import Settings, env_number, env_str
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
@@ -86,10 +86,10 @@ def service_settings_from_env() -> ServiceSettings:
         model_store_home=base.model_store_home,
         decision_log_path=base.decision_log_path,
         reload_marker_path=base.data_dir / "fraud_service.reload",
-        api_key=_env_str("FRAUD_SERVICE_API_KEY", ""),
-        poll_seconds=_env_number("FRAUD_SERVICE_POLL_SECONDS", 5.0, float),
-        max_batch_size=_env_number("FRAUD_SERVICE_MAX_BATCH", 10_000, int),
-        workers=_env_number("FRAUD_SERVICE_WORKERS", 1, int),
+        api_key=env_str("FRAUD_SERVICE_API_KEY", ""),
+        poll_seconds=env_number("FRAUD_SERVICE_POLL_SECONDS", 5.0, float),
+        max_batch_size=env_number("FRAUD_SERVICE_MAX_BATCH", 10_000, int),
+        workers=env_number("FRAUD_SERVICE_WORKERS", 1, int),
     )
     for name, value, low in [("FRAUD_SERVICE_POLL_SECONDS", settings.poll_seconds, 0.1),
                              ("FRAUD_SERVICE_MAX_BATCH", settings.max_batch_size, 1),

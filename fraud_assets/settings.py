@@ -18,12 +18,12 @@ DEFAULT_SIMULATION_DAYS = 31
 DEFAULT_SIMULATION_SCALE = 0.1  # about 636,000 rows over 31 days: the demo finishes in minutes
 
 
-def _env_str(name: str, default: str) -> str:
+def env_str(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
 
 
-def _env_number(name: str, default: float, cast: type):
+def env_number(name: str, default: float, cast: type):
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -92,17 +92,17 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
-            data_dir=Path(_env_str("FRAUD_DATA_DIR", "data")).resolve(),
-            simulation_days=_env_number("FRAUD_SIMULATION_DAYS", DEFAULT_SIMULATION_DAYS, int),
-            source=_env_str("FRAUD_SOURCE", "simulator"),
-            paysim_csv_path=_env_str("FRAUD_PAYSIM_CSV", ""),
-            simulation_seed=_env_number("FRAUD_SIMULATION_SEED", 42, int),
-            simulation_scale=_env_number("FRAUD_SIMULATION_SCALE", DEFAULT_SIMULATION_SCALE, float),
-            volume_profile=_env_str("FRAUD_VOLUME_PROFILE", "steady"),
-            drift_scenario=_env_str("FRAUD_DRIFT_SCENARIO", "none"),
-            drift_start_day=_env_number("FRAUD_DRIFT_START_DAY", 20, int),
-            drift_strength=_env_number("FRAUD_DRIFT_STRENGTH", 1.0, float),
-            mlflow_tracking_uri=_env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
+            data_dir=Path(env_str("FRAUD_DATA_DIR", "data")).resolve(),
+            simulation_days=env_number("FRAUD_SIMULATION_DAYS", DEFAULT_SIMULATION_DAYS, int),
+            source=env_str("FRAUD_SOURCE", "simulator"),
+            paysim_csv_path=env_str("FRAUD_PAYSIM_CSV", ""),
+            simulation_seed=env_number("FRAUD_SIMULATION_SEED", 42, int),
+            simulation_scale=env_number("FRAUD_SIMULATION_SCALE", DEFAULT_SIMULATION_SCALE, float),
+            volume_profile=env_str("FRAUD_VOLUME_PROFILE", "steady"),
+            drift_scenario=env_str("FRAUD_DRIFT_SCENARIO", "none"),
+            drift_start_day=env_number("FRAUD_DRIFT_START_DAY", 20, int),
+            drift_strength=env_number("FRAUD_DRIFT_STRENGTH", 1.0, float),
+            mlflow_tracking_uri=env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
-            retrain_cooldown_seconds=_env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
+            retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
         )
