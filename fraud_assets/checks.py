@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fraud_assets.model_registry import ModelRegistry
-from fraud_assets.partitions import day_of_partition_key, simulation_day_partitions
+from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
 
 CLEANED = dg.AssetKey("cleaned_transactions")
@@ -237,8 +237,7 @@ def scored_predictions_recall_check(
     """Recall at the daily alert budget (the champion's), on the day's matured labels, stays above a floor."""
     champion = model_registry.load_champion()
     budget = int(champion.card["alert_budget_per_day"]) if champion else 0
-    newest_day = max(day_of_partition_key(key) for key in
-                     context.instance.get_materialized_partitions(dg.AssetKey("cleaned_transactions")))
+    newest_day = newest_cleaned_day(context.instance)
     joined = scored_predictions[["transaction_id", "day", "score"]].merge(labels[["transaction_id", "isFraud"]], on="transaction_id")
     results = {}
     for key in context.partition_keys:

@@ -41,6 +41,12 @@ def simulation_epoch() -> datetime:
     return datetime.combine(SIMULATION_START_DATE, datetime.min.time())
 
 
+def newest_cleaned_day(instance: dg.DagsterInstance) -> int | None:
+    """The newest simulation day with cleaned transactions: "today" for label maturity and retraining windows."""
+    keys = instance.get_materialized_partitions(dg.AssetKey("cleaned_transactions"))
+    return max((day_of_partition_key(key) for key in keys), default=None)
+
+
 def days_of_context(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[int]:
     """The simulation days a run covers: one for a single partition, several for a single-run backfill."""
     return [day_of_partition_key(key) for key in context.partition_keys]

@@ -32,7 +32,6 @@ class ReplayLog:
     failed_checks: dict[int, list[str]] = field(default_factory=dict)  # day -> failed watched checks
     retrain_requests: list[tuple[int, str]] = field(default_factory=list)  # (clock day, reason)
     promotions: list[tuple[int, str]] = field(default_factory=list)  # (clock day, new champion version)
-    sensor_skips: list[tuple[int, str]] = field(default_factory=list)
 
 
 class ClockReplay:
@@ -87,7 +86,6 @@ class ClockReplay:
         tick = retrain_on_failed_checks_sensor.evaluate_tick(context)
         self.cursor = tick.cursor
         if not tick.run_requests:
-            self.log.sensor_skips.append((day, tick.skip_message or ""))
             return
         (request,) = tick.run_requests
         self.log.retrain_requests.append((day, request.tags.get("fraud/reason", "")))

@@ -4,8 +4,8 @@ day, so drift, retraining and recovery can be watched live in the UI. Stopped by
 import dagster as dg
 
 from fraud_assets.jobs import simulation_day_job
-from fraud_assets.partitions import partition_key_of_day, simulation_day_partitions
-from fraud_assets.sensors import RetrainPolicy, newest_cleaned_day
+from fraud_assets.partitions import newest_cleaned_day, partition_key_of_day, simulation_day_partitions
+from fraud_assets.sensors import RetrainPolicy
 
 RECALL_CHECK = dg.AssetCheckKey(dg.AssetKey("scored_predictions"), "scored_predictions_recall_check")
 

@@ -15,7 +15,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from fraud_assets.jobs import daily_scoring_job, train_model_job
 from fraud_assets.model_registry import ModelRegistry
-from fraud_assets.partitions import day_of_partition_key, partition_key_of_day
+from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, partition_key_of_day
 
 WATCHED_CHECKS = [
     dg.AssetCheckKey(dg.AssetKey("drift_report"), "drift_report_feature_drift_check"),
@@ -95,11 +95,6 @@ def failed_check_evaluations(instance: dg.DagsterInstance) -> list[CheckFailure]
         failures += [CheckFailure(check_key.name, day_of_partition_key(record.partition), record.run_id)
                      for record in records if record.partition]
     return failures
-
-
-def newest_cleaned_day(instance: dg.DagsterInstance) -> int | None:
-    keys = instance.get_materialized_partitions(dg.AssetKey("cleaned_transactions"))
-    return max((day_of_partition_key(key) for key in keys), default=None)
 
 
 @dg.sensor(job=train_model_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,

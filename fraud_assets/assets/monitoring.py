@@ -9,7 +9,7 @@ from fraud_assets.ml.drift import measure_drift, monitored_frame, sample_rows
 from fraud_assets.ml.training import predict_scores
 from fraud_assets.ml.features import build_features
 from fraud_assets.model_registry import ModelRegistry
-from fraud_assets.partitions import day_of_partition_key, days_of_context, simulation_epoch
+from fraud_assets.partitions import days_of_context, newest_cleaned_day, simulation_epoch
 from fraud_assets.resources import DriftReports
 
 DRIFT_INPUT_COLUMNS = ["day", "step", "type", "amount", "oldbalanceOrg", "newbalanceOrig", "nameDest",
@@ -43,8 +43,7 @@ def drift_report(
     drift_reports: DriftReports,
 ) -> dg.Output[pd.DataFrame]:
     champion = model_registry.load_champion()
-    newest_day = max(day_of_partition_key(key) for key in
-                     context.instance.get_materialized_partitions(dg.AssetKey("cleaned_transactions")))
+    newest_day = newest_cleaned_day(context.instance)
     tables, summaries = [], []
     for day in days_of_context(context):
         current = sample_rows(cleaned_transactions[cleaned_transactions["day"] == day], config.sample_rows, config.seed)
