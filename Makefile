@@ -9,7 +9,7 @@ SERVICE_PORT ?= 3001
 LABEL_APP_PORT ?= 7860
 MLFLOW_PORT ?= 5000
 
-.PHONY: setup run test dev serve label-app mlflow-ui clean-data
+.PHONY: setup run test up dev serve label-app mlflow-ui clean-data
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Every service at once (Dagster UI and daemon, scoring service, label app, MLflow UI); Ctrl-C stops them all.
+up: $(STAMP)
+	FRAUD_DAGSTER_PORT=$${FRAUD_DAGSTER_PORT:-$(DAGSTER_PORT)} FRAUD_SERVICE_PORT=$${FRAUD_SERVICE_PORT:-$(SERVICE_PORT)} \
+	FRAUD_LABEL_APP_PORT=$${FRAUD_LABEL_APP_PORT:-$(LABEL_APP_PORT)} FRAUD_MLFLOW_PORT=$${FRAUD_MLFLOW_PORT:-$(MLFLOW_PORT)} \
+	$(BIN)/python -m fraud_assets.up
 
 dev: $(STAMP)
 	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
