@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 import dagster as dg
 import numpy as np
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
+from fraud_assets.warehouse import read_stored_day
 
 CLEANED = dg.AssetKey("cleaned_transactions")
 
@@ -53,12 +55,6 @@ def report_daily_results(
     return None
 
 
-def _frames_by_key(frame: pd.DataFrame, partition_keys: list[str]) -> dict[str, pd.DataFrame]:
-    groups = dict(tuple(frame.groupby("day"))) if len(frame) else {}
-    empty = frame.iloc[0:0]
-    return {key: groups.get(day_of_partition_key(key), empty) for key in partition_keys}
-
-
 class RowCountCheckConfig(dg.Config):
     min_rows_per_day: int = 1
 
@@ -69,17 +65,27 @@ class RejectedShareCheckConfig(dg.Config):
 
 @dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions, blocking=True)
 def cleaned_transactions_contract_check(
-    context: dg.AssetCheckExecutionContext, cleaned_transactions: pd.DataFrame
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
-    """The stored day has exactly the contract's columns and dtypes, and every row's step belongs to its day."""
+    """The stored day has exactly the contract's columns and dtypes, and every row's step belongs to its day.
+
+    Reads the stored rows a day at a time: a backfill of a month at full scale is checked in the memory of one day.
+    """
     results = {}
-    for key, day_rows in _frames_by_key(cleaned_transactions, context.partition_keys).items():
-        problems = contract_violations(day_rows)
-        outside = int(((day_rows["step"] - 1) // 24 != day_rows["day"]).sum()) if len(day_rows) else 0
-        if outside:
-            problems.append(f"{outside} rows have a step outside their day")
-        results[key] = DailyResult(not problems, {"violations": "; ".join(problems) or "none", "columns": len(day_rows.columns)})
+    with warehouse.get_connection() as connection:
+        for key in context.partition_keys:
+            day_rows = read_stored_day(connection, "cleaned_transactions", day_of_partition_key(key))
+            results[key] = contract_result(day_rows)
     return report_daily_results(context, CLEANED, "cleaned_transactions_contract_check", results, blocking=True)
+
+
+def contract_result(day_rows: pd.DataFrame) -> DailyResult:
+    problems = contract_violations(day_rows)
+    outside = int(((day_rows["step"] - 1) // 24 != day_rows["day"]).sum()) if len(day_rows) else 0
+    if outside:
+        problems.append(f"{outside} rows have a step outside their day")
+    return DailyResult(not problems, {"violations": "; ".join(problems) or "none", "rows": len(day_rows),
+                                      "columns": len(day_rows.columns)})
 
 
 DAY_ONLY = {"columns": ["day"]}

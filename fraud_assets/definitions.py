@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from fraud_assets.assets.exports import review_export
 from fraud_assets.assets.ingest import clean_transactions, raw_transactions
@@ -18,9 +19,8 @@ from fraud_assets.resources import AppExports, DriftReports, LabelStore, Transac
 from fraud_assets.schedules import simulation_clock_schedule
 from fraud_assets.sensors import RetrainPolicy, rescore_after_retraining_sensor, retrain_on_failed_checks_sensor
 from fraud_assets.settings import Settings
-from fraud_assets.warehouse import WarehouseIOManager
+from fraud_assets.warehouse import WAREHOUSE_SCHEMA, WarehouseIOManager
 
-WAREHOUSE_SCHEMA = "fraud"
 EXPERIMENT_NAME = "fraud_model"
 
 
@@ -28,6 +28,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
+        "warehouse": DuckDBResource(database=str(settings.warehouse_path)),  # direct reads, a day at a time
         "transaction_source": TransactionSource(
             kind=settings.source,
             paysim_csv_path=settings.paysim_csv_path,

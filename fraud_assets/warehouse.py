@@ -15,6 +15,13 @@ from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster_duckdb import DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
+WAREHOUSE_SCHEMA = "fraud"
+
+
+def read_stored_day(connection, table: str, day: int) -> pd.DataFrame:
+    """One simulation day of a warehouse table, typed as the IO manager loads it (DuckDB's fetchdf)."""
+    return connection.execute(f"SELECT * FROM {WAREHOUSE_SCHEMA}.{table} WHERE day = ?", [day]).fetchdf()
+
 
 class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):

@@ -9,8 +9,9 @@ import duckdb
 import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from fraud_assets.checks import cleaned_transactions_contract_check
 from fraud_assets.definitions import build_definitions
-from fraud_assets.partitions import partition_key_of_day
+from fraud_assets.partitions import partition_key_of_day, simulation_day_partitions
 from fraud_assets.schema import PAYSIM_COLUMNS
 from fraud_assets.settings import Settings
 
@@ -114,3 +115,24 @@ def test_bad_rows_land_in_rejected_transactions_with_reasons_and_fail_the_share_
     assert "duplicate transaction_id: an exact repeat of an earlier row" in reasons
     evaluations = check_evaluations(result)
     assert evaluations[("cleaned_transactions_rejected_share_check", partition_key_of_day(0))] is False
+
+
+def test_the_contract_check_reads_the_stored_days_and_fails_on_a_broken_one(settings):
+    """Materialize two days, break day 1 in the warehouse, re-run the check alone: day 1 fails naming why, day 0 passes."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_days(settings, instance, 0, 1).success
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("UPDATE fraud.cleaned_transactions SET step = step + 48 WHERE day = 1 AND step % 2 = 0")
+        moved = connection.execute("SELECT count(*) FROM fraud.cleaned_transactions WHERE day = 1 AND step > 48").fetchone()[0]
+    definitions = build_definitions(settings)
+    check_job = dg.define_asset_job("contract_check_only", partitions_def=simulation_day_partitions,
+                                    selection=dg.AssetSelection.checks(cleaned_transactions_contract_check))
+    job = dg.Definitions(assets=definitions.assets, asset_checks=definitions.asset_checks, jobs=[check_job],
+                         resources=definitions.resources).resolve_job_def("contract_check_only")
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags={
+        ASSET_PARTITION_RANGE_START_TAG: partition_key_of_day(0), ASSET_PARTITION_RANGE_END_TAG: partition_key_of_day(1)})
+    contract = {e.partition: e for e in result.get_asset_check_evaluations()}
+    assert contract[partition_key_of_day(0)].passed is True
+    assert contract[partition_key_of_day(1)].passed is False
+    assert contract[partition_key_of_day(1)].metadata["violations"].value == f"{moved} rows have a step outside their day"
+    assert moved > 0
