@@ -103,31 +103,9 @@ def median_and_range(values: list[float], unit: str = "s", digits: int = 2) -> s
     return f"{statistics.median(values):.{digits}f} {unit} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Child: one backfill run through Dagster
-# ---------------------------------------------------------------------------------------------------------------
-def child_main(scale: float, data_dir: Path) -> None:
-    import resource
-
-    import dagster as dg
-    import duckdb
-
-    from fraud_assets.main_job import run_job
-    from fraud_assets.partitions import partition_key_of_day
-    from fraud_assets.settings import Settings
-
-    settings = Settings(data_dir=data_dir, simulation_scale=scale, simulation_days=NUM_DAYS)
-    keys = (partition_key_of_day(0), partition_key_of_day(NUM_DAYS - 1))
-    wall_start = time.time()
-    started = time.perf_counter()
-    result = run_job(settings, "daily_ingest_job", keys)
-    run_seconds = time.perf_counter() - started
-    wall_end = time.time()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak_kb = usage.ru_maxrss
-
-    with dg.DagsterInstance.get() as instance:
-        logs = instance.all_logs(result.run_id)
+def step_timeline(logs, origin: float) -> tuple[list[dict], dict[str, dict[str, float]], dict[str, int]]:
+    """Per step of a run's event log: start (seconds after `origin`), total, loading inputs, computing, handling
+    outputs; also the raw marks per step and the count of events by type."""
     steps: dict[str, dict[str, float]] = {}
     events_by_type: dict[str, int] = {}
     for entry in logs:
@@ -156,12 +134,41 @@ def child_main(scale: float, data_dir: Path) -> None:
         first_output = marks.get("first_output", end)
         timeline.append({
             "step": key,
-            "start": start - wall_start,
+            "start": start - origin,
             "total": end - start,
             "inputs": inputs_done - start,
             "compute": first_output - inputs_done,
             "outputs": end - first_output,
         })
+    return timeline, steps, events_by_type
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Child: one backfill run through Dagster
+# ---------------------------------------------------------------------------------------------------------------
+def child_main(scale: float, data_dir: Path) -> None:
+    import resource
+
+    import dagster as dg
+    import duckdb
+
+    from fraud_assets.main_job import run_job
+    from fraud_assets.partitions import partition_key_of_day
+    from fraud_assets.settings import Settings
+
+    settings = Settings(data_dir=data_dir, simulation_scale=scale, simulation_days=NUM_DAYS)
+    keys = (partition_key_of_day(0), partition_key_of_day(NUM_DAYS - 1))
+    wall_start = time.time()
+    started = time.perf_counter()
+    result = run_job(settings, "daily_ingest_job", keys)
+    run_seconds = time.perf_counter() - started
+    wall_end = time.time()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_kb = usage.ru_maxrss
+
+    with dg.DagsterInstance.get() as instance:
+        logs = instance.all_logs(result.run_id)
+    timeline, steps, events_by_type = step_timeline(logs, wall_start)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
         tables = {row[0] for row in connection.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fraud'").fetchall()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import dagster as dg
 import duckdb
@@ -25,6 +26,8 @@ from fraud_assets.settings import Settings
 
 FIRST_MODEL_AS_OF_DAY = 15  # trains on days 0-11, validates on 12-14 (labels one day late); days 16+ are unseen
 ALERT_BUDGET_PER_DAY = 60
+# The console shows the steps' progress lines and warnings; every event, DEBUG included, is in the run's log in the UI.
+CONSOLE_LOG_LEVEL = "INFO"
 
 
 def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
@@ -35,6 +38,7 @@ def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] |
 
     job = build_definitions(settings).resolve_job_def(job_name)
     tags = {ASSET_PARTITION_RANGE_START_TAG: partition_keys[0], ASSET_PARTITION_RANGE_END_TAG: partition_keys[1]} if partition_keys else {}
+    run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}
     with dg.DagsterInstance.get() as instance:
         return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
 
@@ -55,6 +59,8 @@ def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
 
 
 def main() -> int:
+    for category in (dg.BetaWarning, dg.PreviewWarning):  # about Dagster APIs the project chose; not for the user
+        warnings.filterwarnings("ignore", category=category)
     settings = Settings.from_env()
     from fraud_assets.partitions import simulation_day_partitions
 
@@ -72,6 +78,7 @@ def main() -> int:
         ("per-day model performance", "model_performance_job", None, None),
     ]
     for number, (title, job_name, partition_keys, run_config) in enumerate(stages, start=1):
+        print(f"[{number}/{len(stages)}] {title} ...", flush=True)
         started = time.perf_counter()
         result = run_job(settings, job_name, partition_keys, run_config)
         print(f"[{number}/{len(stages)}] {title}: {'done' if result.success else 'FAILED'} "
@@ -103,13 +110,12 @@ def print_summary(settings: Settings) -> None:
 
 def print_ui_hint(settings: Settings) -> None:
     print(f"""
-Next:
-  make dev         Dagster UI on this run history, with the sensors and the clock: http://127.0.0.1:3000
-                   (DAGSTER_HOME={settings.dagster_home} dagster dev)
-  make serve       the champion over HTTP: http://127.0.0.1:3001 (BENTOML_HOME={settings.model_store_home}
-                   bentoml serve bento.service:FraudScoring --port 3001)
-  make label-app   review and label the alerts: http://127.0.0.1:7860 (demo login analyst / analyst)
-  make mlflow-ui   experiments and the registry: http://127.0.0.1:5000""")
+Next: `make up` starts every service on this data ({settings.data_dir}); Ctrl-C stops them all:
+  Dagster UI       http://127.0.0.1:3000   asset graph, backfills, asset checks; the daemon runs the sensors
+  Scoring service  http://127.0.0.1:3001   POST /predict with the champion (BENTOML_HOME={settings.model_store_home})
+  Label app        http://127.0.0.1:7860   review and label the alerts (demo login analyst / analyst)
+  MLflow UI        http://127.0.0.1:5000   experiments and the model registry
+One at a time: make dev, make serve, make label-app, make mlflow-ui.""")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -37,11 +38,17 @@ class TransactionSource(dg.ConfigurableResource):
             drift_strength=self.drift_strength,
         )
 
-    def load_days(self, first_day: int, last_day: int) -> pd.DataFrame:
-        """Rows of days first_day..last_day (inclusive) in the PaySim schema."""
+    def load_days(self, first_day: int, last_day: int, on_day: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+        """Rows of days first_day..last_day (inclusive) in the PaySim schema; `on_day(day, rows)` after each day
+        (the CSV is read in one pass, so its days are reported together at the end)."""
         if self.kind == "paysim_csv":
-            return read_paysim_days(self.paysim_csv_path, first_day, last_day)
-        return simulate_days(first_day, last_day, self.simulation_settings())
+            rows = read_paysim_days(self.paysim_csv_path, first_day, last_day)
+            if on_day is not None:
+                counts = ((rows["step"] - 1) // 24).value_counts()
+                for day in range(first_day, last_day + 1):
+                    on_day(day, int(counts.get(day, 0)))
+            return rows
+        return simulate_days(first_day, last_day, self.simulation_settings(), on_day)
 
     def description(self) -> dict[str, str | float | int]:
         """What the source is, for materialization metadata."""

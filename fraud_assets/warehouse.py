@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 from dagster import OutputContext
+from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster_duckdb import DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
@@ -25,13 +26,18 @@ def read_stored_day(connection, table: str, day: int) -> pd.DataFrame:
 
 class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        if obj.empty:
-            empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype == object})
-            connection.register("empty_frame", empty_frame)
-            connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {table_slice.schema}.{table_slice.table} AS SELECT * FROM empty_frame")
-            connection.unregister("empty_frame")
-        return super().handle_output(context, table_slice, obj, connection)
+        if not obj.empty:
+            return super().handle_output(context, table_slice, obj, connection)
+        # The IO manager has already deleted the slice's old rows; only the table may be missing.
+        empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype == object})
+        connection.register("empty_frame", empty_frame)
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {table_slice.schema}.{table_slice.table} AS SELECT * FROM empty_frame")
+        connection.unregister("empty_frame")
+        context.add_output_metadata({**(
+            TableMetadataSet(partition_row_count=0, storage_kind="duckdb") if context.has_partition_key
+            else TableMetadataSet(row_count=0, storage_kind="duckdb"))})
+        return None
 
 
 class WarehouseIOManager(DuckDBIOManager):

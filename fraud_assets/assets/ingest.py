@@ -1,10 +1,13 @@
 """Ingest: raw transactions from the configured source, validated into cleaned and rejected transactions."""
 
 
+import time
+
 import dagster as dg
 import pandas as pd
 
 from fraud_assets.partitions import days_of_context, simulation_day_partitions, simulation_epoch
+from fraud_assets.progress import DayProgress
 from fraud_assets.resources import TransactionSource
 from fraud_assets.transactions import prepare_raw_transactions, rows_per_day, validate_transactions
 
@@ -34,11 +37,14 @@ def _per_day_table(frame: pd.DataFrame, days: list[int]) -> dg.MetadataValue:
 )
 def raw_transactions(context: dg.AssetExecutionContext, transaction_source: TransactionSource) -> dg.Output[pd.DataFrame]:
     days = days_of_context(context)
-    raw = prepare_raw_transactions(transaction_source.load_days(min(days), max(days)), simulation_epoch())
+    progress = DayProgress(context.log, "raw_transactions: generated", len(days))
+    raw = prepare_raw_transactions(transaction_source.load_days(min(days), max(days), progress.day_done), simulation_epoch())
+    context.log.info(f"raw_transactions: {len(raw):,} rows with ids and timestamps after {progress.seconds:.1f} s; writing them")
     return dg.Output(
         raw,
         metadata={
             **transaction_source.description(),
+            **progress.metadata(),
             "days": f"{min(days)}..{max(days)}",
             "row_count": len(raw),
             "fraud_count": int((raw["isFraud"] == 1).sum()),
@@ -67,7 +73,12 @@ def raw_transactions(context: dg.AssetExecutionContext, transaction_source: Tran
 def clean_transactions(context: dg.AssetExecutionContext, raw_transactions: pd.DataFrame):
     """Validate raw rows: every raw row ends in exactly one of cleaned_transactions and rejected_transactions."""
     days = days_of_context(context)
+    started = time.perf_counter()
     cleaned, rejected = validate_transactions(raw_transactions)
+    seconds = time.perf_counter() - started
+    context.log.info(f"clean_transactions: {len(raw_transactions):,} rows of {len(days)} days validated in {seconds:.1f} s "
+                     f"({len(raw_transactions) / max(seconds, 1e-9):,.0f} rows/s): {len(cleaned):,} cleaned, "
+                     f"{len(rejected):,} rejected; writing them")
     reason_counts = rejected["rejection_reason"].value_counts()
     yield dg.Output(
         cleaned,
@@ -77,6 +88,7 @@ def clean_transactions(context: dg.AssetExecutionContext, raw_transactions: pd.D
             "row_count": len(cleaned),
             "fraud_count": int(cleaned["isFraud"].sum()),
             "rejected_count": len(rejected),
+            "validation_seconds": round(seconds, 2),
             "rows_per_day": _per_day_table(cleaned, days),
             "preview": _preview(cleaned),
         },

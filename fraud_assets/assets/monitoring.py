@@ -10,6 +10,7 @@ from fraud_assets.ml.training import predict_scores
 from fraud_assets.ml.features import build_features
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import days_of_context, newest_cleaned_day, simulation_epoch
+from fraud_assets.progress import DayProgress
 from fraud_assets.resources import DriftReports
 
 DRIFT_INPUT_COLUMNS = ["day", "step", "type", "amount", "oldbalanceOrg", "newbalanceOrig", "nameDest",
@@ -45,8 +46,11 @@ def drift_report(
     champion = model_registry.load_champion()
     newest_day = newest_cleaned_day(context.instance)
     tables, summaries = [], []
-    for day in days_of_context(context):
-        current = sample_rows(cleaned_transactions[cleaned_transactions["day"] == day], config.sample_rows, config.seed)
+    days = days_of_context(context)
+    progress = DayProgress(context.log, "drift_report: compared", len(days))
+    for day in days:
+        day_rows = cleaned_transactions[cleaned_transactions["day"] == day]
+        current = sample_rows(day_rows, config.sample_rows, config.seed)
         if champion is not None:
             reference, reference_kind = champion.reference_sample, f"champion v{champion.version} training sample"
         else:
@@ -68,10 +72,12 @@ def drift_report(
         drifted = result.table[result.table["drifted"]]
         summaries.append(f"day {day}: {result.share_drifted:.0%} of features drifted "
                          f"({', '.join(drifted['column']) or 'none'}) vs {reference_kind}; report {report_path}")
+        progress.day_done(day, len(day_rows))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     last = table[table["day"] == table["day"].max()] if len(table) else table
     return dg.Output(table, metadata={
         "days": "\n".join(summaries) or "no report",
+        **progress.metadata(),
         "share_drifted": float(last["share_drifted"].iloc[0]) if len(last) else float("nan"),
         "report": dg.MetadataValue.path(str(last["report_path"].iloc[0])) if len(last) else "none",
         "drift_table": dg.MetadataValue.md(

@@ -9,8 +9,9 @@ import pandas as pd
 from fraud_assets.assets.ingest import DAILY_ASSET_ARGS, PARTITION_COLUMN, WAREHOUSE_POOL
 from fraud_assets.ml.evaluation import per_day_performance
 from fraud_assets.ml.labels import known_labels
-from fraud_assets.ml.scoring import score_histogram, score_transactions
+from fraud_assets.ml.scoring import score_days, score_histogram
 from fraud_assets.model_registry import ModelRegistry
+from fraud_assets.progress import DayProgress
 
 
 class ScoringConfig(dg.Config):
@@ -35,14 +36,17 @@ def scored_predictions(
     champion = model_registry.load_champion()
     if champion is None:
         raise dg.Failure("There is no champion model yet: materialize fraud_model first (the main job does it).")
-    predictions = score_transactions(cleaned_transactions, champion.booster, champion.threshold, champion.version,
-                                     datetime.now(timezone.utc))
+    progress = DayProgress(context.log, f"scored_predictions: scored by v{champion.version}",
+                           int(cleaned_transactions["day"].nunique()))
+    predictions = score_days(cleaned_transactions, champion.booster, champion.threshold, champion.version,
+                             datetime.now(timezone.utc), progress.day_done)
     labeled = predictions.assign(label=cleaned_transactions["isFraud"].to_numpy())
     alerts = labeled[labeled["is_alert"]]
     return dg.Output(predictions, metadata={
         "model_version": champion.version,
         "threshold": champion.threshold,
         "row_count": len(predictions),
+        **progress.metadata(),
         "alert_count": int(predictions["is_alert"].sum()),
         "alerts_per_day": dg.MetadataValue.md(
             predictions.groupby("day")["is_alert"].sum().rename("alerts").to_frame().to_markdown()),

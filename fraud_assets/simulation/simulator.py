@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -103,11 +103,19 @@ def simulate_day(day: int, settings: SimulationSettings) -> pd.DataFrame:
     return _to_frame(_Rows.placed([(genuine, genuine_at), (fraud.take(fraud_order), fraud_at)]))
 
 
-def simulate_days(first_day: int, last_day: int, settings: SimulationSettings) -> pd.DataFrame:
-    """Days first_day..last_day (inclusive), concatenated in order with a fresh RangeIndex."""
+def simulate_days(first_day: int, last_day: int, settings: SimulationSettings,
+                  on_day: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Days first_day..last_day (inclusive), concatenated in order with a fresh RangeIndex.
+
+    `on_day(day, rows)` is called after each day is generated (progress reporting)."""
     if not (_is_int(first_day) and _is_int(last_day) and first_day <= last_day):
         raise ValueError(f"need integers first_day <= last_day, got first_day={first_day!r}, last_day={last_day!r}")
-    return pd.concat([simulate_day(d, settings) for d in range(first_day, last_day + 1)], ignore_index=True)
+    days = []
+    for day in range(first_day, last_day + 1):
+        days.append(simulate_day(day, settings))
+        if on_day is not None:
+            on_day(day, len(days[-1]))
+    return pd.concat(days, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------------------------
