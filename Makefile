@@ -4,10 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= data
-DAGSTER_PORT ?= 3000
-SERVICE_PORT ?= 3001
-LABEL_APP_PORT ?= 7860
-MLFLOW_PORT ?= 5000
+# Ports: `make up DAGSTER_PORT=3100` or the environment variables of the README (FRAUD_DAGSTER_PORT, ...).
+DAGSTER_PORT ?= $(or $(FRAUD_DAGSTER_PORT),3000)
+SERVICE_PORT ?= $(or $(FRAUD_SERVICE_PORT),3001)
+LABEL_APP_PORT ?= $(or $(FRAUD_LABEL_APP_PORT),7860)
+MLFLOW_PORT ?= $(or $(FRAUD_MLFLOW_PORT),5000)
 
 .PHONY: setup run test up dev serve label-app mlflow-ui clean-data
 
@@ -27,9 +28,8 @@ test: $(STAMP)
 
 # Every service at once (Dagster UI and daemon, scoring service, label app, MLflow UI); Ctrl-C stops them all.
 up: $(STAMP)
-	FRAUD_DAGSTER_PORT=$${FRAUD_DAGSTER_PORT:-$(DAGSTER_PORT)} FRAUD_SERVICE_PORT=$${FRAUD_SERVICE_PORT:-$(SERVICE_PORT)} \
-	FRAUD_LABEL_APP_PORT=$${FRAUD_LABEL_APP_PORT:-$(LABEL_APP_PORT)} FRAUD_MLFLOW_PORT=$${FRAUD_MLFLOW_PORT:-$(MLFLOW_PORT)} \
-	$(BIN)/python -m fraud_assets.up
+	$(BIN)/python -m fraud_assets.up --dagster-port $(DAGSTER_PORT) --service-port $(SERVICE_PORT) \
+		--label-app-port $(LABEL_APP_PORT) --mlflow-port $(MLFLOW_PORT)
 
 dev: $(STAMP)
 	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)

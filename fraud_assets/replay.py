@@ -3,6 +3,11 @@ running deployment: ingest, score and monitor the day, judge the matured day's r
 decide, retrain and re-score when it asks. Used by the drift tests and to print the drift table of the README.
 
     python -m fraud_assets.replay --scenario fraud_pattern_shift --start-day 20
+    python -m fraud_assets.replay --scenario fraud_pattern_shift --start-day 20 --prepare-only
+
+`--prepare-only` stops after the first champion (days 0-15 ingested, trained, scored): then `make up` with the same
+FRAUD_DRIFT_SCENARIO and FRAUD_DRIFT_START_DAY, and start `simulation_clock_schedule` in the Dagster UI to watch
+the remaining days arrive, the checks fail and the sensors retrain.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from fraud_assets.schedules import RECALL_CHECK
 from fraud_assets.sensors import rescore_after_retraining_sensor, retrain_on_failed_checks_sensor
 from fraud_assets.settings import Settings
 
+FIRST_MODEL_AS_OF_DAY = 15
 WATCHED = {"drift_report_feature_drift_check", "scored_predictions_score_drift_check", "scored_predictions_recall_check"}
 
 
@@ -137,17 +143,32 @@ def replay_scenario(settings: Settings, first_model_as_of: int, model_config: di
         return replay.log
 
 
+def prepare_live_clock(settings: Settings, model_config: dict) -> int:
+    prepare_dagster_home(settings.dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        ClockReplay(settings, model_config, instance).start(FIRST_MODEL_AS_OF_DAY)
+    print(f"Days 0-{FIRST_MODEL_AS_OF_DAY} ingested and scored, first champion trained, in {settings.data_dir}.\n"
+          f"Next: FRAUD_DATA_DIR={settings.data_dir} FRAUD_DRIFT_SCENARIO={settings.drift_scenario} "
+          f"FRAUD_DRIFT_START_DAY={settings.drift_start_day} make up, then start simulation_clock_schedule in the "
+          "Dagster UI (Automation): a new day every two minutes.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default="fraud_pattern_shift")
     parser.add_argument("--start-day", type=int, default=20)
     parser.add_argument("--scale", type=float, default=None)
     parser.add_argument("--budget", type=int, default=60)
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="stop after the first champion, for the live clock in the Dagster UI")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     settings = replace(settings, drift_scenario=args.scenario, drift_start_day=args.start_day, retrain_cooldown_seconds=0,
                        simulation_scale=args.scale or settings.simulation_scale)
-    log = replay_scenario(settings, 15, {"alert_budget_per_day": args.budget})
+    if args.prepare_only:
+        return prepare_live_clock(settings, {"alert_budget_per_day": args.budget})
+    log = replay_scenario(settings, FIRST_MODEL_AS_OF_DAY, {"alert_budget_per_day": args.budget})
     for day, failures in sorted(log.failed_checks.items()):
         print(f"day {day}: failed {', '.join(failures)}")
     print(f"retraining requests: {log.retrain_requests}\npromotions: {log.promotions}")
