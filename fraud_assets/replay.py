@@ -149,7 +149,7 @@ def prepare_live_clock(settings: Settings, model_config: dict) -> int:
         ClockReplay(settings, model_config, instance).start(FIRST_MODEL_AS_OF_DAY)
     print(f"Days 0-{FIRST_MODEL_AS_OF_DAY} ingested and scored, first champion trained, in {settings.data_dir}.\n"
           f"Next: FRAUD_DATA_DIR={settings.data_dir} FRAUD_DRIFT_SCENARIO={settings.drift_scenario} "
-          f"FRAUD_DRIFT_START_DAY={settings.drift_start_day} make up, then start simulation_clock_schedule in the "
+          f"FRAUD_DRIFT_START_DAY={settings.drift_start_day} FRAUD_RETRAIN_COOLDOWN_SECONDS=60 make up, then start simulation_clock_schedule in the "
           "Dagster UI (Automation): a new day every two minutes.")
     return 0
 
