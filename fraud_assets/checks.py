@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from fraud_assets.assets.ingest import WAREHOUSE_POOL
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
@@ -63,7 +64,7 @@ class RejectedShareCheckConfig(dg.Config):
     max_rejected_share: float = 0.01
 
 
-@dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions, blocking=True)
+@dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions, blocking=True, pool=WAREHOUSE_POOL)
 def cleaned_transactions_contract_check(
     context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
@@ -98,6 +99,7 @@ def _day_counts(frame: pd.DataFrame) -> pd.Series:
 @dg.asset_check(
     asset=CLEANED,
     partitions_def=simulation_day_partitions,
+    pool=WAREHOUSE_POOL,
     additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
                     "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
 )
@@ -127,6 +129,7 @@ def cleaned_transactions_rejected_share_check(
 @dg.asset_check(
     asset=CLEANED,
     partitions_def=simulation_day_partitions,
+    pool=WAREHOUSE_POOL,
     additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
                     "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
 )
@@ -159,7 +162,7 @@ class FeatureDriftCheckConfig(dg.Config):
     max_share_drifted: float = 0.3  # fails when this share of the monitored features (or more) has drifted
 
 
-@dg.asset_check(asset=dg.AssetKey("drift_report"), partitions_def=simulation_day_partitions)
+@dg.asset_check(asset=dg.AssetKey("drift_report"), partitions_def=simulation_day_partitions, pool=WAREHOUSE_POOL)
 def drift_report_feature_drift_check(
     context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, drift_report: pd.DataFrame
 ) -> dg.AssetCheckResult | None:
@@ -186,7 +189,7 @@ class ScoreDriftCheckConfig(dg.Config):
 
 
 @dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions,
-                additional_deps=["fraud_model"])
+                additional_deps=["fraud_model"], pool=WAREHOUSE_POOL)
 def scored_predictions_score_drift_check(
     context: dg.AssetCheckExecutionContext,
     config: ScoreDriftCheckConfig,
@@ -231,7 +234,7 @@ class RecallCheckConfig(dg.Config):
     min_fraud: int = 5  # days with fewer matured frauds are not judged (too noisy)
 
 
-@dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions,
+@dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions, pool=WAREHOUSE_POOL,
                 additional_ins={"labels": dg.AssetIn("cleaned_transactions", metadata={"columns": ["transaction_id", "day", "isFraud"]})})
 def scored_predictions_recall_check(
     context: dg.AssetCheckExecutionContext,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# Every op that writes the DuckDB warehouse belongs to the `duckdb_warehouse` pool; a limit of 1 serializes them
-# across runs, since DuckDB lets one process hold the file at a time.
+# Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
+# one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs.
 DAGSTER_YAML = """\
 # Written by fraud_assets.instance; edit the template there.
 concurrency:

@@ -3,16 +3,20 @@ it produced and how to open the Dagster UI.
 
     python -m fraud_assets.main_job          (or `make run`, which also sets up the environment)
 
-Four runs, in order, on the project's Dagster instance (so they show in the UI): ingest every day as one
-single-run backfill; train the first model as of day `FIRST_MODEL_AS_OF_DAY` (it becomes champion); score every
-day as one run; compute per-day model performance. The days after the training window are the out-of-time test.
+Four runs, in order, each in a fresh process, on the project's Dagster instance (so they show in the UI): ingest
+every day as one single-run backfill; train the first model as of day `FIRST_MODEL_AS_OF_DAY` (it becomes
+champion); score every day as one run; compute per-day model performance. The days after the training window are
+the out-of-time test.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
@@ -43,6 +47,33 @@ def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] |
         return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
 
 
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    failed_steps: list[str]
+
+
+def quiet_dagster_warnings() -> None:
+    for category in (dg.BetaWarning, dg.PreviewWarning):  # about Dagster APIs the project chose; not for the user
+        warnings.filterwarnings("ignore", category=category)
+
+
+def _run_job_outcome(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None,
+                     run_config: dict | None) -> RunOutcome:
+    quiet_dagster_warnings()
+    result = run_job(settings, job_name, partition_keys, run_config)
+    return RunOutcome(result.success, result.run_id, [event.step_key for event in result.all_events if event.is_step_failure])
+
+
+def run_job_in_child(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
+                     run_config: dict | None = None) -> RunOutcome:
+    """`run_job` in a fresh process, as Dagster's run launcher runs each run: what a run held in memory goes back to
+    the system when it ends (in one long process, the allocator keeps the peak of every earlier run)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(_run_job_outcome, settings, job_name, partition_keys, run_config).result()
+
+
 def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
         return connection.execute(sql).fetchdf()
@@ -59,8 +90,7 @@ def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
 
 
 def main() -> int:
-    for category in (dg.BetaWarning, dg.PreviewWarning):  # about Dagster APIs the project chose; not for the user
-        warnings.filterwarnings("ignore", category=category)
+    quiet_dagster_warnings()
     settings = Settings.from_env()
     from fraud_assets.partitions import simulation_day_partitions
 
@@ -80,12 +110,11 @@ def main() -> int:
     for number, (title, job_name, partition_keys, run_config) in enumerate(stages, start=1):
         print(f"[{number}/{len(stages)}] {title} ...", flush=True)
         started = time.perf_counter()
-        result = run_job(settings, job_name, partition_keys, run_config)
+        result = run_job_in_child(settings, job_name, partition_keys, run_config)
         print(f"[{number}/{len(stages)}] {title}: {'done' if result.success else 'FAILED'} "
               f"in {time.perf_counter() - started:.1f} s (run {result.run_id})", flush=True)
         if not result.success:
-            failed = [event.step_key for event in result.all_events if event.is_step_failure]
-            print(f"The run failed in steps {failed}; what it would have replaced keeps its previous state. "
+            print(f"The run failed in steps {result.failed_steps}; what it would have replaced keeps its previous state. "
                   "Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
             print_ui_hint(settings)
             return 1
