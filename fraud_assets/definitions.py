@@ -62,6 +62,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[simulation_clock_schedule],
         jobs=all_jobs,
         resources=build_resources(settings),
+        # A run's steps execute one after another in the run's process: warehouse steps are serialized by their pool
+        # anyway, and a process per step would pay the imports (Evidently, MLflow, BentoML) for every step.
+        executor=dg.in_process_executor,
     )
 
 

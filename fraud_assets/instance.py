@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dagster as dg
+
 # Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
 # one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs.
 DAGSTER_YAML = """\
@@ -20,13 +22,20 @@ telemetry:
 
 
 def prepare_dagster_home(dagster_home: Path) -> Path:
-    """Create DAGSTER_HOME with the project's dagster.yaml (rewritten when the template changes), set the variable."""
+    """Create DAGSTER_HOME with the project's dagster.yaml (rewritten when the template changes) and its storage,
+    set the variable.
+
+    The storage (SQLite run, event and schedule databases) is created here, in one process: a webserver and a daemon
+    started together on an empty DAGSTER_HOME both create it and can race on its schema version table.
+    """
     dagster_home = dagster_home.resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists() or config.read_text() != DAGSTER_YAML:
         config.write_text(DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
+    with dg.DagsterInstance.from_config(str(dagster_home)):
+        pass
     return dagster_home
 
 
