@@ -2,13 +2,24 @@
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from fraud_assets.assets.ingest import DAILY_ASSET_ARGS
 from fraud_assets.exports import daily_summary, day_file, review_rows, write_parquet_atomically
 from fraud_assets.partitions import days_of_context
 from fraud_assets.resources import AppExports
+from fraud_assets.warehouse import WAREHOUSE_SCHEMA
 
-EXPORT_TRANSACTION_COLUMNS = ["transaction_id", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest", "isFraud"]
+BALANCE_COLUMNS = ["oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest", "isFraud"]
+# The rows worth reviewing (alerts, and frauds the model missed) are chosen in the warehouse: a month at full scale
+# is 6.4 million predictions, of which a few thousand are exported.
+REVIEW_CANDIDATES_SQL = f"""
+    SELECT p.*, {", ".join(f"c.{column}" for column in BALANCE_COLUMNS)}
+    FROM {WAREHOUSE_SCHEMA}.scored_predictions p JOIN {WAREHOUSE_SCHEMA}.cleaned_transactions c USING (transaction_id)
+    WHERE p.day BETWEEN ? AND ? AND (p.is_alert OR c.isFraud = 1)"""
+SUMMARY_INPUT_SQL = f"""
+    SELECT day, model_version, threshold, score, is_alert FROM {WAREHOUSE_SCHEMA}.scored_predictions
+    WHERE day BETWEEN ? AND ?"""
 
 
 class ReviewExportConfig(dg.Config):
@@ -17,7 +28,7 @@ class ReviewExportConfig(dg.Config):
 
 @dg.asset(
     **DAILY_ASSET_ARGS,
-    ins={"scored_predictions": dg.AssetIn(), "cleaned_transactions": dg.AssetIn(metadata={"columns": EXPORT_TRANSACTION_COLUMNS})},
+    deps=["scored_predictions", "cleaned_transactions"],
     group_name="exports",
     kinds={"parquet"},
     description="The day's alerts (and missed frauds) with reasons, and a daily summary, as Parquet for the label app.",
@@ -25,19 +36,23 @@ class ReviewExportConfig(dg.Config):
 def review_export(
     context: dg.AssetExecutionContext,
     config: ReviewExportConfig,
-    scored_predictions: pd.DataFrame,
-    cleaned_transactions: pd.DataFrame,
+    warehouse: DuckDBResource,
     app_exports: AppExports,
 ) -> dg.MaterializeResult:
-    review = review_rows(scored_predictions, cleaned_transactions, config.label_delay_days)
-    summary = daily_summary(scored_predictions)
     days = days_of_context(context)
+    with warehouse.get_connection() as connection:
+        candidates = connection.execute(REVIEW_CANDIDATES_SQL, [min(days), max(days)]).fetchdf()
+        scores = connection.execute(SUMMARY_INPUT_SQL, [min(days), max(days)]).fetchdf()
+    predictions = candidates.drop(columns=BALANCE_COLUMNS)
+    review = review_rows(predictions, candidates[["transaction_id", *BALANCE_COLUMNS]], config.label_delay_days)
+    summary = daily_summary(scores)
     for day in days:
         write_parquet_atomically(review[review["day"] == day], day_file(app_exports.path, "review", day))
         write_parquet_atomically(summary[summary["day"] == day], day_file(app_exports.path, "summary", day))
     return dg.MaterializeResult(metadata={
         "exports_dir": dg.MetadataValue.path(str(app_exports.path)),
         "days": f"{min(days)}..{max(days)}",
+        "scored_rows": len(scores),
         "alert_rows": int(review["is_alert"].sum()),
         "missed_fraud_rows": int((~review["is_alert"]).sum()),
     })
