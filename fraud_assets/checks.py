@@ -18,7 +18,7 @@ from fraud_assets.assets.ingest import WAREHOUSE_POOL
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
-from fraud_assets.warehouse import read_stored_day
+from fraud_assets.warehouse import WAREHOUSE_SCHEMA, read_stored_day
 
 CLEANED = dg.AssetKey("cleaned_transactions")
 
@@ -182,6 +182,15 @@ def drift_report_feature_drift_check(
     return report_daily_results(context, dg.AssetKey("drift_report"), "drift_report_feature_drift_check", results)
 
 
+DAY_SCORES_SQL = f"SELECT score FROM {WAREHOUSE_SCHEMA}.scored_predictions WHERE day = ?"
+DAY_MODEL_VERSIONS_SQL = (f"SELECT DISTINCT model_version FROM {WAREHOUSE_SCHEMA}.scored_predictions WHERE day = ? "
+                          "ORDER BY model_version")
+DAY_SCORES_AND_LABELS_SQL = f"""
+    SELECT p.score, c.isFraud
+    FROM {WAREHOUSE_SCHEMA}.scored_predictions p JOIN {WAREHOUSE_SCHEMA}.cleaned_transactions c USING (transaction_id)
+    WHERE p.day = ? AND c.day = ?"""
+
+
 class ScoreDriftCheckConfig(dg.Config):
     max_ratio: float = 2.0  # fails when the day's high-score count is above max_ratio times the expected count,
     min_ratio: float = 0.5  # or below min_ratio times it,
@@ -193,7 +202,7 @@ class ScoreDriftCheckConfig(dg.Config):
 def scored_predictions_score_drift_check(
     context: dg.AssetCheckExecutionContext,
     config: ScoreDriftCheckConfig,
-    scored_predictions: pd.DataFrame,
+    warehouse: DuckDBResource,
     model_registry: ModelRegistry,
 ) -> dg.AssetCheckResult | None:
     """How many transactions score in the champion's high-score tail stays near what its validation days showed.
@@ -201,18 +210,22 @@ def scored_predictions_score_drift_check(
     A change in how fraudsters behave touches about 0.1% of rows, too few for a population drift test, but it
     empties (or floods) the high-score tail: the scores at or above the level where the champion's validation
     precision was 0.9, so that the daily count there follows the count of fraud the model recognises.
+    Reads only the day's scores and model versions from the warehouse, a day at a time.
     """
     champion = model_registry.load_champion()
     results = {}
-    for key in context.partition_keys:
-        day_rows = scored_predictions[scored_predictions["day"] == day_of_partition_key(key)]
-        if champion is None or day_rows.empty:
-            results[key] = DailyResult(False, {"status": "no champion" if champion is None else "no scored rows"})
-            continue
-        verdict = alert_rate_verdict(day_rows["score"].to_numpy(), float(champion.card["high_score_level"]),
-                                     float(champion.card["expected_high_score_rate"]), config)
-        results[key] = DailyResult(verdict.pop("passed"), {**verdict, "champion_version": champion.version,
-                                                           "scored_by": ", ".join(sorted(set(day_rows["model_version"])))})
+    with warehouse.get_connection() as connection:
+        for key in context.partition_keys:
+            day = day_of_partition_key(key)
+            scores = connection.execute(DAY_SCORES_SQL, [day]).fetchnumpy()["score"]
+            if champion is None or len(scores) == 0:
+                results[key] = DailyResult(False, {"status": "no champion" if champion is None else "no scored rows"})
+                continue
+            versions = [row[0] for row in connection.execute(DAY_MODEL_VERSIONS_SQL, [day]).fetchall()]
+            verdict = alert_rate_verdict(scores, float(champion.card["high_score_level"]),
+                                         float(champion.card["expected_high_score_rate"]), config)
+            results[key] = DailyResult(verdict.pop("passed"), {**verdict, "champion_version": champion.version,
+                                                               "scored_by": ", ".join(versions)})
     return report_daily_results(context, dg.AssetKey("scored_predictions"), "scored_predictions_score_drift_check", results)
 
 
@@ -235,37 +248,41 @@ class RecallCheckConfig(dg.Config):
 
 
 @dg.asset_check(asset=dg.AssetKey("scored_predictions"), partitions_def=simulation_day_partitions, pool=WAREHOUSE_POOL,
-                additional_ins={"labels": dg.AssetIn("cleaned_transactions", metadata={"columns": ["transaction_id", "day", "isFraud"]})})
+                additional_deps=["cleaned_transactions"])
 def scored_predictions_recall_check(
     context: dg.AssetCheckExecutionContext,
     config: RecallCheckConfig,
-    scored_predictions: pd.DataFrame,
-    labels: pd.DataFrame,
+    warehouse: DuckDBResource,
     model_registry: ModelRegistry,
 ) -> dg.AssetCheckResult | None:
-    """Recall at the daily alert budget (the champion's), on the day's matured labels, stays above a floor."""
+    """Recall at the daily alert budget (the champion's), on the day's matured labels, stays above a floor.
+
+    Joins the day's scores with its ground truth in the warehouse, a day at a time (two numbers per transaction)."""
     champion = model_registry.load_champion()
     budget = int(champion.card["alert_budget_per_day"]) if champion else 0
     newest_day = newest_cleaned_day(context.instance)
-    joined = scored_predictions[["transaction_id", "day", "score"]].merge(labels[["transaction_id", "isFraud"]], on="transaction_id")
     results = {}
-    for key in context.partition_keys:
-        day = day_of_partition_key(key)
-        rows = joined[joined["day"] == day]
-        fraud = int(rows["isFraud"].sum())
-        if day > newest_day - config.label_delay_days:
-            results[key] = DailyResult(True, {"status": f"labels mature on day {day + config.label_delay_days}; not judged yet",
-                                              "recall_floor": config.recall_floor})
-            continue
-        if fraud < config.min_fraud:
-            results[key] = DailyResult(True, {"status": f"only {fraud} matured frauds; not judged", "recall_floor": config.recall_floor})
-            continue
-        caught = int(rows.nlargest(budget, "score")["isFraud"].sum())
-        recall = caught / fraud
-        results[key] = DailyResult(recall >= config.recall_floor, {
-            "recall_at_budget": recall, "recall_floor": config.recall_floor, "fraud": fraud, "caught": caught,
-            "alert_budget_per_day": budget})
+    with warehouse.get_connection() as connection:
+        for key in context.partition_keys:
+            day = day_of_partition_key(key)
+            rows = connection.execute(DAY_SCORES_AND_LABELS_SQL, [day, day]).fetchdf()
+            results[key] = recall_result(rows, day, newest_day, budget, config)
     return report_daily_results(context, dg.AssetKey("scored_predictions"), "scored_predictions_recall_check", results)
+
+
+def recall_result(rows: pd.DataFrame, day: int, newest_day: int, budget: int, config: RecallCheckConfig) -> DailyResult:
+    """The recall verdict of one day from its (score, isFraud) rows."""
+    if day > newest_day - config.label_delay_days:
+        return DailyResult(True, {"status": f"labels mature on day {day + config.label_delay_days}; not judged yet",
+                                  "recall_floor": config.recall_floor})
+    fraud = int(rows["isFraud"].sum())
+    if fraud < config.min_fraud:
+        return DailyResult(True, {"status": f"only {fraud} matured frauds; not judged", "recall_floor": config.recall_floor})
+    caught = int(rows.nlargest(budget, "score")["isFraud"].sum())
+    recall = caught / fraud
+    return DailyResult(recall >= config.recall_floor, {
+        "recall_at_budget": recall, "recall_floor": config.recall_floor, "fraud": fraud, "caught": caught,
+        "alert_budget_per_day": budget})
 
 
 monitoring_checks = [drift_report_feature_drift_check, scored_predictions_score_drift_check, scored_predictions_recall_check]
