@@ -171,7 +171,7 @@ def drift_report_feature_drift_check(
     for key in context.partition_keys:
         day_rows = drift_report[drift_report["day"] == day_of_partition_key(key)] if len(drift_report) else drift_report
         if day_rows.empty:
-            results[key] = DailyResult(True, {"status": "no drift report for this day (no reference yet)",
+            results[key] = DailyResult(True, {"status": "no drift report for this day (no rows, or no reference yet)",
                                               "threshold": config.max_share_drifted})
             continue
         share = float(day_rows["share_drifted"].iloc[0])
