@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import psutil
@@ -452,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {name: value for name, value in [
         ("host", arguments.host), ("dagster_port", arguments.dagster_port), ("service_port", arguments.service_port),
         ("label_app_port", arguments.label_app_port), ("mlflow_port", arguments.mlflow_port)] if value}
-    up = UpSettings(**{**up.__dict__, **overrides})
+    up = replace(up, **overrides)
     only = [name.strip() for name in arguments.only.split(",")] if arguments.only else None
     unknown = sorted(set(only or []) - set(SERVICE_NAMES))
     if unknown:

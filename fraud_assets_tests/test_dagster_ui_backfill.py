@@ -1,7 +1,8 @@
 """Backfills launched the way the Dagster UI launches them work, and the warehouse pool serializes their writers.
 
 The test starts the real `dagster-webserver` and `dagster-daemon run` on a temporary DAGSTER_HOME written by
-`prepare_dagster_home`, then talks to them only through the webserver's GraphQL API, as the UI does:
+`prepare_dagster_home`, with the starter of `make up` (`fraud_assets.up`: ready once the code location is loaded and
+the daemons are healthy), then talks to them only through the webserver's GraphQL API, as the UI does:
 
 - it launches TWO asset backfills at once with `launchPartitionBackfill` (an `assetSelection` and a list of
   `partitionNames`, the payload of the UI's "Materialize" -> backfill dialog) over disjoint day ranges of the ingest
@@ -26,12 +27,9 @@ records a passing check that says so: every asset and check of the range can leg
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -43,9 +41,10 @@ import yaml
 from fraud_assets.instance import prepare_dagster_home
 from fraud_assets.partitions import day_of_partition_key, partition_key_of_day
 from fraud_assets.settings import Settings
+from fraud_assets.up import (ManagedService, StartupError, UpSettings, build_services, log_tail, service_environment,
+                             start, stop_all, wait_until_ready)
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
-CODE_LOCATION_MODULE = "fraud_assets.definitions"
 WAREHOUSE_POOL = "duckdb_warehouse"
 SIMULATION_SCALE = "0.01"
 
@@ -68,7 +67,6 @@ ALL_KEYS = FIRST_RANGE + SECOND_RANGE
 STARTUP_TIMEOUT_SECONDS = 300
 INGEST_BACKFILLS_TIMEOUT_SECONDS = 900
 MONITORING_BACKFILL_TIMEOUT_SECONDS = 600
-STOP_TIMEOUT_SECONDS = 20
 BACKFILL_DONE = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
 
 LAUNCH_PARTITION_BACKFILL = """
@@ -82,26 +80,6 @@ mutation LaunchPartitionBackfill($backfillParams: LaunchBackfillParams!) {
     ... on PipelineNotFoundError { message }
     ... on RunConflict { message }
     ... on InvalidSubsetError { message }
-    ... on PythonError { message stack }
-  }
-}
-"""
-
-WORKSPACE = """
-{
-  workspaceOrError {
-    __typename
-    ... on Workspace {
-      locationEntries {
-        name
-        loadStatus
-        locationOrLoadError {
-          __typename
-          ... on RepositoryLocation { repositories { name } }
-          ... on PythonError { message stack }
-        }
-      }
-    }
     ... on PythonError { message stack }
   }
 }
@@ -214,80 +192,34 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def log_tail(path: Path, lines: int = 40) -> str:
-    text = path.read_text(errors="replace") if path.exists() else "(no output)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def dagster_script(name: str) -> str:
-    """A console script of the interpreter's virtualenv (`dagster-webserver`, `dagster-daemon`)."""
-    return str(Path(sys.executable).parent / name)
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """SIGTERM the process's group (its code servers and run workers too), SIGKILL what is left after a while."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        pass
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.5)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=STOP_TIMEOUT_SECONDS)
-
-
 @dataclass
 class DagsterServices:
-    """The webserver and the daemon on one DAGSTER_HOME, with their output files."""
+    """The webserver and the daemon on one DAGSTER_HOME, started and stopped by `fraud_assets.up`."""
 
     settings: Settings
     dagster_home: Path
     port: int
-    env: dict[str, str]
-    logs_dir: Path
-    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
-    stopped: set[str] = field(default_factory=set)
+    managed: list[ManagedService]
+    stopped: bool = False
 
     @property
     def graphql_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/graphql"
 
-    def start(self, name: str, args: list[str]) -> None:
-        log = (self.logs_dir / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            args, cwd=REPOSITORY_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
-
     def stop(self) -> None:
-        """Stop every process group once (the test stops them before reading the warehouse, the finalizer again)."""
-        for name, process in self.processes.items():
-            if name not in self.stopped:
-                stop_process_group(process)
-                self.stopped.add(name)
+        """Stop both once (the test stops them before reading the warehouse, the finalizer again)."""
+        if not self.stopped:
+            stop_all(self.managed)
+            self.stopped = True
 
     def diagnostics(self) -> str:
-        return "\n".join(
-            f"--- {name} (exit code {process.poll()}) last lines of {self.logs_dir / (name + '.log')}:\n"
-            f"{log_tail(self.logs_dir / (name + '.log'))}"
-            for name, process in self.processes.items()
-        )
+        return "\n".join(f"--- {service.title} (exit code {service.process.poll()}), the end of {service.log_path}:\n"
+                         f"{log_tail(service.log_path, 40)}" for service in self.managed)
 
     def assert_running(self) -> None:
-        for name, process in self.processes.items():
-            assert process.poll() is None, f"{name} exited with code {process.returncode}\n{self.diagnostics()}"
+        for service in self.managed:
+            assert service.process.poll() is None, (
+                f"the {service.title} exited with code {service.process.returncode}\n{self.diagnostics()}")
 
     def graphql(self, query: str, **variables) -> dict:
         response = requests.post(self.graphql_url, json={"query": query, "variables": variables}, timeout=60)
@@ -295,19 +227,6 @@ class DagsterServices:
         body = response.json()
         assert not body.get("errors"), f"GraphQL errors: {body['errors']}"
         return body["data"]
-
-
-def subprocess_env(data_dir: Path, dagster_home: Path) -> dict[str, str]:
-    """The test process's environment with the project's settings at their defaults, except data folder and scale."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("FRAUD_", "DAGSTER_")) and name not in {"BENTOML_HOME"}}
-    env.update(
-        FRAUD_DATA_DIR=str(data_dir),
-        FRAUD_SIMULATION_SCALE=SIMULATION_SCALE,
-        DAGSTER_HOME=str(dagster_home),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPOSITORY_ROOT), os.environ.get("PYTHONPATH")])),
-    )
-    return env
 
 
 @pytest.fixture
@@ -320,54 +239,21 @@ def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: p
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))  # restored after the test
     dagster_home = prepare_dagster_home(settings.dagster_home)
 
+    port = free_port()
+    managed = [service for service in build_services(settings, UpSettings(dagster_port=port))
+               if service.name in ("dagster-ui", "dagster-daemon")]
+    services = DagsterServices(settings=settings, dagster_home=dagster_home, port=port, managed=managed)
+    request.addfinalizer(services.stop)
     logs_dir = tmp_path / "logs"
     logs_dir.mkdir()
-    services = DagsterServices(settings=settings, dagster_home=dagster_home, port=free_port(),
-                               env=subprocess_env(settings.data_dir, dagster_home), logs_dir=logs_dir)
-    request.addfinalizer(services.stop)
-    services.start("webserver", [dagster_script("dagster-webserver"), "-h", "127.0.0.1", "-p", str(services.port),
-                                 "-m", CODE_LOCATION_MODULE])
-    services.start("daemon", [dagster_script("dagster-daemon"), "run", "-m", CODE_LOCATION_MODULE])
+    environment = service_environment(settings)
+    for service in managed:
+        start(service, environment, logs_dir)
+    try:
+        wait_until_ready(managed, STARTUP_TIMEOUT_SECONDS)
+    except StartupError as error:
+        pytest.fail(f"{error}\n{services.diagnostics()}")
     return services
-
-
-def wait_for_code_location(services: DagsterServices) -> None:
-    """Poll the webserver until its workspace has the code location loaded (fail at once on a load error)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    last = "no answer"
-    while time.monotonic() < deadline:
-        services.assert_running()
-        try:
-            workspace = services.graphql(WORKSPACE)["workspaceOrError"]
-        except (requests.ConnectionError, requests.Timeout) as error:
-            last = repr(error)
-            time.sleep(2)
-            continue
-        assert workspace["__typename"] == "Workspace", f"workspace error: {workspace}"
-        entries = {entry["name"]: entry for entry in workspace["locationEntries"]}
-        entry = entries.get(CODE_LOCATION_MODULE)
-        assert entry is not None, f"code location {CODE_LOCATION_MODULE} is not in the workspace: {sorted(entries)}"
-        location = entry["locationOrLoadError"] or {}
-        assert location.get("__typename") != "PythonError", (
-            f"code location failed to load: {location.get('message')}\n{''.join(location.get('stack') or [])}")
-        if entry["loadStatus"] == "LOADED" and location.get("__typename") == "RepositoryLocation":
-            return
-        last = f"{entry['loadStatus']} {location.get('__typename')}"
-        time.sleep(2)
-    pytest.fail(f"code location not loaded after {STARTUP_TIMEOUT_SECONDS}s ({last})\n{services.diagnostics()}")
-
-
-def wait_for_daemons(services: DagsterServices, daemon_types: set[str]) -> dict:
-    """Poll the instance until the daemons that run backfills and dequeue runs report healthy; return the instance."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        services.assert_running()
-        instance = services.graphql(INSTANCE, pool=WAREHOUSE_POOL)["instance"]
-        healthy = {status["daemonType"] for status in instance["daemonHealth"]["allDaemonStatuses"] if status["healthy"]}
-        if daemon_types <= healthy:
-            return instance
-        time.sleep(2)
-    pytest.fail(f"daemons {sorted(daemon_types)} not healthy after {STARTUP_TIMEOUT_SECONDS}s\n{services.diagnostics()}")
 
 
 def asset_key_input(key: str) -> dict:
@@ -522,8 +408,9 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert services.dagster_home == services.settings.data_dir / "dagster_home"
 
-    wait_for_code_location(services)
-    instance = wait_for_daemons(services, {"BACKFILL", "QUEUED_RUN_COORDINATOR"})
+    instance = services.graphql(INSTANCE, pool=WAREHOUSE_POOL)["instance"]
+    healthy = {status["daemonType"] for status in instance["daemonHealth"]["allDaemonStatuses"] if status["healthy"]}
+    assert {"BACKFILL", "QUEUED_RUN_COORDINATOR"} <= healthy, instance["daemonHealth"]
     assert instance["poolConfig"]["defaultPoolLimit"] == 1, instance["poolConfig"]
     assert instance["concurrencyLimit"]["limit"] == 1, instance["concurrencyLimit"]
 
