@@ -71,7 +71,7 @@ def train_bench_champion(home: Path) -> None:
     import xgboost as xgb
 
     from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
-    from fraud_assets.model_registry import save_served_model
+    from fraud_assets.served_models import save_served_model
     from fraud_assets.simulation import SimulationSettings, simulate_days
 
     days = simulate_days(0, 5, SimulationSettings(seed=5, scale=0.05))
@@ -267,7 +267,7 @@ def in_process_ceiling(home: Path, frames: list[pd.DataFrame], repeats: int) -> 
     """Per `--batch-size` batch, in this process, with one XGBoost thread as in the service: `inplace_predict` on the
     rows' precomputed features (the ceiling), and build_features + inplace_predict; wall and CPU milliseconds."""
     from fraud_assets.ml.features import build_features
-    from fraud_assets.model_registry import load_served_model
+    from fraud_assets.served_models import load_served_model
 
     booster = load_served_model(home, "fraud_model").booster
     booster.set_param({"nthread": 1})

@@ -36,7 +36,7 @@ from fraud_assets.decision_log import append_decisions
 from fraud_assets.ml.explanations import top_reasons
 from fraud_assets.ml.features import build_features
 from fraud_assets.ml.training import predict_scores
-from fraud_assets.model_registry import (
+from fraud_assets.served_models import (
     ChampionModel,
     load_served_model,
     newest_served_tag,

@@ -18,7 +18,7 @@ from fraud_assets.assets.ingest import WAREHOUSE_POOL
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
-from fraud_assets.warehouse import WAREHOUSE_SCHEMA, read_stored_day
+from fraud_assets.warehouse import WAREHOUSE_SCHEMA, read_stored_day, stored_rows_per_day
 
 CLEANED = dg.AssetKey("cleaned_transactions")
 
@@ -89,35 +89,24 @@ def contract_result(day_rows: pd.DataFrame) -> DailyResult:
                                       "columns": len(day_rows.columns)})
 
 
-DAY_ONLY = {"columns": ["day"]}
+def stored_counts(warehouse: DuckDBResource, tables: list[str], partition_keys: list[str]) -> list[dict[int, int]]:
+    """Rows per day of each table over the days of `partition_keys`, counted in the warehouse."""
+    days = [day_of_partition_key(key) for key in partition_keys]
+    with warehouse.get_connection() as connection:
+        return [stored_rows_per_day(connection, table, min(days), max(days)) for table in tables]
 
 
-def _day_counts(frame: pd.DataFrame) -> pd.Series:
-    return frame["day"].value_counts()
-
-
-@dg.asset_check(
-    asset=CLEANED,
-    partitions_def=simulation_day_partitions,
-    pool=WAREHOUSE_POOL,
-    additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
-                    "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
-)
+@dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions, pool=WAREHOUSE_POOL,
+                additional_deps=["raw_transactions", "rejected_transactions"])
 def cleaned_transactions_rejected_share_check(
-    context: dg.AssetCheckExecutionContext,
-    config: RejectedShareCheckConfig,
-    raw_days: pd.DataFrame,
-    rejected_days: pd.DataFrame,
+    context: dg.AssetCheckExecutionContext, config: RejectedShareCheckConfig, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
-    """The share of the day's raw rows that failed validation stays below a threshold.
-
-    Reads only the `day` column of raw and rejected rows (cleaned = raw - rejected), not the day's transactions.
-    """
-    raw_counts, rejected_counts = _day_counts(raw_days), _day_counts(rejected_days)
+    """The share of the day's raw rows that failed validation stays below a threshold (counts, not rows, are read)."""
+    raw_counts, rejected_counts = stored_counts(warehouse, ["raw_transactions", "rejected_transactions"], context.partition_keys)
     results = {}
     for key in context.partition_keys:
         day = day_of_partition_key(key)
-        raw_rows, rejected = int(raw_counts.get(day, 0)), int(rejected_counts.get(day, 0))
+        raw_rows, rejected = raw_counts.get(day, 0), rejected_counts.get(day, 0)
         share = rejected / raw_rows if raw_rows else 0.0
         results[key] = DailyResult(
             share <= config.max_rejected_share,
@@ -126,28 +115,16 @@ def cleaned_transactions_rejected_share_check(
     return report_daily_results(context, CLEANED, "cleaned_transactions_rejected_share_check", results)
 
 
-@dg.asset_check(
-    asset=CLEANED,
-    partitions_def=simulation_day_partitions,
-    pool=WAREHOUSE_POOL,
-    additional_ins={"raw_days": dg.AssetIn("raw_transactions", metadata=DAY_ONLY),
-                    "rejected_days": dg.AssetIn("rejected_transactions", metadata=DAY_ONLY)},
-)
+@dg.asset_check(asset=CLEANED, partitions_def=simulation_day_partitions, pool=WAREHOUSE_POOL)
 def cleaned_transactions_row_count_check(
-    context: dg.AssetCheckExecutionContext,
-    config: RowCountCheckConfig,
-    raw_days: pd.DataFrame,
-    rejected_days: pd.DataFrame,
+    context: dg.AssetCheckExecutionContext, config: RowCountCheckConfig, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
     """The day holds at least a minimum number of cleaned rows (an empty day means the source delivered nothing)."""
-    cleaned_counts = _day_counts(raw_days).subtract(_day_counts(rejected_days), fill_value=0)
-    results = {
-        key: DailyResult(
-            int(cleaned_counts.get(day_of_partition_key(key), 0)) >= config.min_rows_per_day,
-            {"row_count": int(cleaned_counts.get(day_of_partition_key(key), 0)), "threshold": config.min_rows_per_day},
-        )
-        for key in context.partition_keys
-    }
+    (cleaned_counts,) = stored_counts(warehouse, ["cleaned_transactions"], context.partition_keys)
+    results = {}
+    for key in context.partition_keys:
+        rows = cleaned_counts.get(day_of_partition_key(key), 0)
+        results[key] = DailyResult(rows >= config.min_rows_per_day, {"row_count": rows, "threshold": config.min_rows_per_day})
     return report_daily_results(context, CLEANED, "cleaned_transactions_row_count_check", results)
 
 

@@ -1,4 +1,5 @@
-"""The model registry (MLflow) and the served-model store (BentoML), behind one typed resource.
+"""The model registry (MLflow) and the served-model store (BentoML, `fraud_assets/served_models.py`), behind one
+typed resource.
 
 MLflow holds every trained version and the `champion` alias. The BentoML model store holds what the service
 serves: promoting a version (or rolling back to one) saves it there as the newest `fraud_model` entry, with its
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,84 +19,15 @@ import pandas as pd
 import xgboost as xgb
 from mlflow.tracking import MlflowClient
 
-CHAMPION_ALIAS = "champion"
-BOOSTER_FILE = "booster.json"
-REFERENCE_SAMPLE_FILE = "reference_sample.parquet"
+from fraud_assets.served_models import (
+    CHAMPION_ALIAS,
+    REFERENCE_SAMPLE_FILE,
+    ChampionModel,
+    load_served_model,
+    save_served_model,
+)
+
 MODEL_CARD_ARTIFACT = "model_card.json"
-
-
-@dataclass
-class ChampionModel:
-    """A promoted model as the service and batch scoring use it."""
-
-    booster: xgb.Booster
-    version: str
-    threshold: float
-    feature_columns: list[str]
-    card: dict
-    reference_sample: pd.DataFrame
-
-
-def served_model_store(bentoml_home: str | Path):
-    """The BentoML model store under `bentoml_home`.
-
-    BentoML's public API reads the store from BENTOML_HOME once, at import; an explicit store lets the pipeline,
-    the service and each test name their own folder.
-    """
-    from bentoml._internal.models.model import ModelStore
-
-    models_dir = Path(bentoml_home) / "models"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    return ModelStore(str(models_dir))
-
-
-def save_served_model(bentoml_home: str | Path, name: str, booster: xgb.Booster, card: dict,
-                      reference_sample: pd.DataFrame) -> str:
-    """Save a model as the newest entry `name` of the BentoML store; returns its BentoML tag.
-
-    `card` must hold at least version, threshold and feature_columns (JSON-able values only).
-    """
-    import bentoml
-
-    with bentoml.models.create(
-        name,
-        labels={"mlflow_version": str(card["version"]), "stage": CHAMPION_ALIAS},
-        metadata=card,
-        _model_store=served_model_store(bentoml_home),
-    ) as model:
-        booster.save_model(model.path_of(BOOSTER_FILE))
-        reference_sample.to_parquet(model.path_of(REFERENCE_SAMPLE_FILE), index=False)
-    return str(model.tag)
-
-
-def newest_served_tag(bentoml_home: str | Path, name: str) -> str | None:
-    """The BentoML tag of the newest saved entry `name` (the champion), or None before the first promotion."""
-    from bentoml.exceptions import NotFound
-
-    try:
-        entries = served_model_store(bentoml_home).list(name)
-    except NotFound:
-        return None
-    return str(max(entries, key=lambda model: model.info.creation_time).tag) if entries else None
-
-
-def load_served_model(bentoml_home: str | Path, name: str) -> ChampionModel | None:
-    """The newest saved entry `name` (the champion), or None before the first promotion."""
-    tag = newest_served_tag(bentoml_home, name)
-    if tag is None:
-        return None
-    model = served_model_store(bentoml_home).get(tag)
-    booster = xgb.Booster()
-    booster.load_model(model.path_of(BOOSTER_FILE))
-    card = dict(model.info.metadata)
-    return ChampionModel(
-        booster=booster,
-        version=str(card["version"]),
-        threshold=float(card["threshold"]),
-        feature_columns=list(card["feature_columns"]),
-        card=card,
-        reference_sample=pd.read_parquet(model.path_of(REFERENCE_SAMPLE_FILE)),
-    )
 
 
 def ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str) -> str:

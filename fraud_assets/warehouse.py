@@ -24,6 +24,13 @@ def read_stored_day(connection, table: str, day: int) -> pd.DataFrame:
     return connection.execute(f"SELECT * FROM {WAREHOUSE_SCHEMA}.{table} WHERE day = ?", [day]).fetchdf()
 
 
+def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -> dict[int, int]:
+    """Rows per simulation day of a warehouse table over first_day..last_day (days without rows are absent)."""
+    rows = connection.execute(f"SELECT day, count(*) FROM {WAREHOUSE_SCHEMA}.{table} WHERE day BETWEEN ? AND ? GROUP BY day",
+                              [first_day, last_day]).fetchall()
+    return {int(day): int(count) for day, count in rows}
+
+
 class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
         if not obj.empty:

@@ -7,7 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.partitions import days_of_context, simulation_day_partitions, simulation_epoch
-from fraud_assets.progress import DayProgress
+from fraud_assets.progress import DayProgress, progress_line
 from fraud_assets.resources import TransactionSource
 from fraud_assets.transactions import prepare_raw_transactions, rows_per_day, validate_transactions
 
@@ -76,9 +76,8 @@ def clean_transactions(context: dg.AssetExecutionContext, raw_transactions: pd.D
     started = time.perf_counter()
     cleaned, rejected = validate_transactions(raw_transactions)
     seconds = time.perf_counter() - started
-    context.log.info(f"clean_transactions: {len(raw_transactions):,} rows of {len(days)} days validated in {seconds:.1f} s "
-                     f"({len(raw_transactions) / max(seconds, 1e-9):,.0f} rows/s): {len(cleaned):,} cleaned, "
-                     f"{len(rejected):,} rejected; writing them")
+    context.log.info(progress_line("clean_transactions: validated", len(days), len(days), max(days), len(raw_transactions),
+                                   seconds) + f": {len(cleaned):,} cleaned, {len(rejected):,} rejected; writing them")
     reason_counts = rejected["rejection_reason"].value_counts()
     yield dg.Output(
         cleaned,

@@ -15,7 +15,7 @@ import xgboost as xgb
 
 from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
 from fraud_assets.ml.training import XGBoostParams, time_split, train_xgboost
-from fraud_assets.model_registry import save_served_model
+from fraud_assets.served_models import save_served_model
 from fraud_assets.schema import day_of_step
 from fraud_assets.simulation import SimulationSettings, simulate_days
 

@@ -10,7 +10,7 @@ import bentoml
 import pytest
 
 from bento.runtime import ModelHolder, service_settings_from_env
-from fraud_assets.model_registry import served_model_store
+from fraud_assets.served_models import served_model_store
 
 
 def copy_store(source, target):
