@@ -6,14 +6,20 @@ the daemons are healthy), then talks to them only through the webserver's GraphQ
 
 - it launches TWO asset backfills at once with `launchPartitionBackfill` (an `assetSelection` and a list of
   `partitionNames`, the payload of the UI's "Materialize" -> backfill dialog) over disjoint day ranges of the ingest
-  assets, then, once they are done, a backfill of `drift_report` over all their days;
+  assets, then, once they are done, a backfill of `drift_report` over all their days. The daemon is started after
+  the two ingest backfills are requested, so that its first iteration submits both runs together: with the daemon
+  already running, the two could fall on either side of an iteration (30 s apart), the first run could end before
+  the second existed, and the pool would have had nothing to keep apart;
 - it waits until the backfill daemon reports each backfill `COMPLETED_SUCCESS`;
 - it asserts that every selected asset has a materialization for every day, each backfill's days coming from a
   single run (the single-run backfill policy), that every asset check on those assets recorded one passed
   evaluation per day (`report_daily_results`), that every run succeeded, and that no two steps of the
-  `duckdb_warehouse` pool overlapped in time although both ingest runs were in flight together: without the pool
-  limit of 1 they would contend for the DuckDB file, which one process can hold at a time (a writer holding it
-  longer than the IO manager's ~100 s of connection retries fails the other);
+  `duckdb_warehouse` pool overlapped in time although both ingest runs existed together (the second was queued
+  before the first ended, and the queue launches up to 4 runs): without the pool limit of 1 they would contend for
+  the DuckDB file, which one process can hold at a time (a writer holding it longer than the IO manager's ~100 s of
+  connection retries fails the other). The limit works at two places, and either may be the one that acts: the
+  queue holds a run whose first warehouse step would find the pool full, and a run in flight waits for the slot
+  before each warehouse step;
 - after stopping the servers, it reads the warehouse file: each day has rows, raw = cleaned + rejected, and each
   day with an earlier day has a drift report.
 
@@ -125,6 +131,7 @@ query Backfill($backfillId: String!) {
       runs {
         runId
         status
+        creationTime
         startTime
         endTime
         assetSelection { path }
@@ -194,13 +201,28 @@ def free_port() -> int:
 
 @dataclass
 class DagsterServices:
-    """The webserver and the daemon on one DAGSTER_HOME, started and stopped by `fraud_assets.up`."""
+    """The webserver and the daemon on one DAGSTER_HOME, started and stopped by `fraud_assets.up`.
+
+    The fixture starts the webserver; the test starts the daemon (`start_daemon`) when it wants runs to be launched.
+    """
 
     settings: Settings
     dagster_home: Path
     port: int
     managed: list[ManagedService]
+    logs_dir: Path
     stopped: bool = False
+
+    def started(self) -> list[ManagedService]:
+        return [service for service in self.managed if service.process is not None]
+
+    def start_daemon(self) -> None:
+        daemon = [service for service in self.managed if service.name == "dagster-daemon"]
+        start(daemon[0], service_environment(self.settings), self.logs_dir)
+        try:
+            wait_until_ready(daemon, STARTUP_TIMEOUT_SECONDS)
+        except StartupError as error:
+            pytest.fail(f"{error}\n{self.diagnostics()}")
 
     @property
     def graphql_url(self) -> str:
@@ -214,10 +236,10 @@ class DagsterServices:
 
     def diagnostics(self) -> str:
         return "\n".join(f"--- {service.title} (exit code {service.process.poll()}), the end of {service.log_path}:\n"
-                         f"{log_tail(service.log_path, 40)}" for service in self.managed)
+                         f"{log_tail(service.log_path, 40)}" for service in self.started())
 
     def assert_running(self) -> None:
-        for service in self.managed:
+        for service in self.started():
             assert service.process.poll() is None, (
                 f"the {service.title} exited with code {service.process.returncode}\n{self.diagnostics()}")
 
@@ -242,15 +264,15 @@ def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: p
     port = free_port()
     managed = [service for service in build_services(settings, UpSettings(dagster_port=port))
                if service.name in ("dagster-ui", "dagster-daemon")]
-    services = DagsterServices(settings=settings, dagster_home=dagster_home, port=port, managed=managed)
-    request.addfinalizer(services.stop)
     logs_dir = tmp_path / "logs"
     logs_dir.mkdir()
-    environment = service_environment(settings)
-    for service in managed:
-        start(service, environment, logs_dir)
+    services = DagsterServices(settings=settings, dagster_home=dagster_home, port=port, managed=managed,
+                               logs_dir=logs_dir)
+    request.addfinalizer(services.stop)
+    webserver = [service for service in managed if service.name == "dagster-ui"]
+    start(webserver[0], service_environment(settings), logs_dir)
     try:
-        wait_until_ready(managed, STARTUP_TIMEOUT_SECONDS)
+        wait_until_ready(webserver, STARTUP_TIMEOUT_SECONDS)
     except StartupError as error:
         pytest.fail(f"{error}\n{services.diagnostics()}")
     return services
@@ -409,8 +431,6 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
     assert services.dagster_home == services.settings.data_dir / "dagster_home"
 
     instance = services.graphql(INSTANCE, pool=WAREHOUSE_POOL)["instance"]
-    healthy = {status["daemonType"] for status in instance["daemonHealth"]["allDaemonStatuses"] if status["healthy"]}
-    assert {"BACKFILL", "QUEUED_RUN_COORDINATOR"} <= healthy, instance["daemonHealth"]
     assert instance["poolConfig"]["defaultPoolLimit"] == 1, instance["poolConfig"]
     assert instance["concurrencyLimit"]["limit"] == 1, instance["concurrencyLimit"]
 
@@ -428,8 +448,15 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
     pooled_steps = {op_name for node in nodes.values() for op_name in node["opNames"]}
 
     # Two ingest backfills at once, over disjoint ranges, as two clicks in the backfill dialog would launch them.
+    # They wait as requested until the daemon, started now, submits the runs of both in its first iteration.
     ingest_ranges = {launch_backfill(services, INGEST_ASSETS, FIRST_RANGE): FIRST_RANGE,
                      launch_backfill(services, INGEST_ASSETS, SECOND_RANGE): SECOND_RANGE}
+    requested = {backfill_id: fetch_backfill(services, backfill_id) for backfill_id in ingest_ranges}
+    assert all(backfill["status"] == "REQUESTED" and not backfill["runs"] for backfill in requested.values()), requested
+    services.start_daemon()
+    instance = services.graphql(INSTANCE, pool=WAREHOUSE_POOL)["instance"]
+    healthy = {status["daemonType"] for status in instance["daemonHealth"]["allDaemonStatuses"] if status["healthy"]}
+    assert {"BACKFILL", "QUEUED_RUN_COORDINATOR"} <= healthy, instance["daemonHealth"]
     backfills = wait_for_backfills(services, list(ingest_ranges), INGEST_BACKFILLS_TIMEOUT_SECONDS)
     # Then the drift reports of all those days (see the module docstring for why on their own).
     monitoring_ranges = {launch_backfill(services, MONITORING_ASSETS, ALL_KEYS): ALL_KEYS}
@@ -457,13 +484,15 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
     for key in ALL_KEYS[1:]:  # compared with the preceding days, with the same simulation settings: no drift
         assert metadata_value(drift[key], "share_drifted") < metadata_value(drift[key], "threshold"), drift[key]
 
-    # The two ingest runs were in flight together (the queue allows 4 runs), so only the pool kept their writers
-    # apart: it let one warehouse writer run at a time, across the runs of all backfills.
+    # The two ingest runs existed together: the second was queued before the first ended, and the queue launches up
+    # to 4 runs, so only the pool kept their writers apart (by holding the second run in the queue, or its steps at
+    # the slot): it let one warehouse writer run at a time, across the runs of all backfills.
     ingest_runs = [run for backfill_id in ingest_ranges for run in backfills[backfill_id]["runs"]]
     assert len(ingest_runs) == 2, f"each ingest backfill should be one run: {[run['runId'] for run in ingest_runs]}"
-    first_run, second_run = ingest_runs
-    assert first_run["startTime"] < second_run["endTime"] and second_run["startTime"] < first_run["endTime"], (
-        f"the ingest runs did not overlap, so nothing was left to the pool: {first_run} {second_run}")
+    first_run, second_run = sorted(ingest_runs, key=lambda run: run["creationTime"])
+    assert second_run["creationTime"] < first_run["endTime"], (
+        f"the second ingest run was queued after the first ended, so nothing was left to the pool: "
+        f"{first_run} {second_run}")
     writer_steps = [{**step, "runId": run["runId"]} for run in runs for step in run["stepStats"]
                     if step["stepKey"] in pooled_steps]
     assert {step["stepKey"] for step in writer_steps} == pooled_steps
