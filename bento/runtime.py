@@ -169,9 +169,7 @@ class ModelHolder:
             if found is None or (previous is not None and (previous.home, previous.tag) == found):
                 return RefreshOutcome(changed=False, previous=previous, current=previous)
             home, tag = found
-            champion = load_served_model(home, self.name)
-            if champion is None:  # the entry disappeared between the two reads
-                return RefreshOutcome(changed=False, previous=previous, current=previous)
+            champion = load_served_model(home, self.name, tag)  # that entry, not whatever is newest by now
             if self.booster_threads:
                 champion.booster.set_param({"nthread": self.booster_threads})
             loaded = ServedModel(champion=champion, tag=tag, home=home, loaded_at=utc_now())

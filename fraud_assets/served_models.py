@@ -61,20 +61,41 @@ def save_served_model(bentoml_home: str | Path, name: str, booster: xgb.Booster,
     return str(model.tag)
 
 
+def complete_served_entries(bentoml_home: str | Path, name: str) -> list:
+    """The entries `name` of the store that were written to the end, oldest first.
+
+    An entry whose folder lacks BentoML's model.yaml, the booster or the reference sample is one being written now,
+    or one whose writer was killed: BentoML removes a failed entry only when the writer raises. Such folders are
+    skipped; BentoML's own listing fails on the first of them, so one killed promotion would hide every later one.
+    """
+    from bentoml._internal.models.model import MODEL_YAML_FILENAME
+    from bentoml._internal.tag import Tag
+
+    store = served_model_store(bentoml_home)
+    entries_dir = Path(bentoml_home) / "models" / name
+    if not entries_dir.is_dir():
+        return []
+    entries = []
+    for folder in sorted(path for path in entries_dir.iterdir() if path.is_dir()):
+        if not all((folder / file).is_file() for file in (MODEL_YAML_FILENAME, BOOSTER_FILE, REFERENCE_SAMPLE_FILE)):
+            continue
+        try:
+            entries.append(store.get(Tag(name, folder.name)))
+        except Exception:  # a model.yaml cut short by a killed writer does not parse
+            continue
+    return sorted(entries, key=lambda model: model.info.creation_time)
+
+
 def newest_served_tag(bentoml_home: str | Path, name: str) -> str | None:
-    """The BentoML tag of the newest saved entry `name` (the champion), or None before the first promotion."""
-    from bentoml.exceptions import NotFound
-
-    try:
-        entries = served_model_store(bentoml_home).list(name)
-    except NotFound:
-        return None
-    return str(max(entries, key=lambda model: model.info.creation_time).tag) if entries else None
+    """The BentoML tag of the newest complete entry `name` (the champion), or None before the first promotion."""
+    entries = complete_served_entries(bentoml_home, name)
+    return str(entries[-1].tag) if entries else None
 
 
-def load_served_model(bentoml_home: str | Path, name: str) -> ChampionModel | None:
-    """The newest saved entry `name` (the champion), or None before the first promotion."""
-    tag = newest_served_tag(bentoml_home, name)
+def load_served_model(bentoml_home: str | Path, name: str, tag: str | None = None) -> ChampionModel | None:
+    """The entry `tag` of the store, by default the newest complete entry `name` (the champion); None when the
+    store holds no complete entry."""
+    tag = tag or newest_served_tag(bentoml_home, name)
     if tag is None:
         return None
     model = served_model_store(bentoml_home).get(tag)

@@ -10,7 +10,7 @@ import bentoml
 import pytest
 
 from bento.runtime import ModelHolder, service_settings_from_env
-from fraud_assets.served_models import served_model_store
+from fraud_assets.served_models import load_served_model, newest_served_tag, served_model_store
 
 
 def copy_store(source, target):
@@ -36,6 +36,33 @@ def test_a_broken_newer_entry_keeps_the_current_model_until_a_good_one_comes(tmp
     outcome = holder.refresh()
     assert (outcome.changed, outcome.previous.version, outcome.current.version) == (True, "1", "3")
     assert holder.refresh().changed is False
+
+
+def test_entries_written_only_in_part_are_skipped_and_hide_no_later_promotion(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    served = newest_served_tag(home, "fraud_model")
+    entries = home / "models" / "fraud_model"
+    # A promotion killed before BentoML wrote model.yaml; one killed while writing it; one without its booster.
+    (entries / "killedbeforeyaml").mkdir()
+    (entries / "killedbeforeyaml" / "booster.json").write_text("{")
+    cut_short = entries / "killedinyaml"
+    shutil.copytree(entries / served.split(":")[1], cut_short)
+    (cut_short / "model.yaml").write_text("name: fraud_model\nversion: killedinyaml\ncreation_time: [")
+    without_booster = entries / "withoutbooster"
+    shutil.copytree(entries / served.split(":")[1], without_booster)
+    (without_booster / "booster.json").unlink()
+    with pytest.raises(Exception):  # what BentoML's own listing does with such a folder
+        served_model_store(home).list("fraud_model")
+
+    assert newest_served_tag(home, "fraud_model") == served
+    assert load_served_model(home, "fraud_model").version == "1"
+    holder = ModelHolder([home])
+    assert holder.refresh().current.version == "1"
+    newer = trained_champion.save(home, "2")  # a later promotion is seen despite the debris
+    assert newest_served_tag(home, "fraud_model") == newer
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.current.version, outcome.current.tag) == (True, "2", newer)
+    assert load_served_model(home, "fraud_model", served).version == "1"  # an older entry, by its tag
 
 
 def test_the_reload_marker_makes_other_holders_check_the_store_at_once(tmp_path, model_home, trained_champion):
