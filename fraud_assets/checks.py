@@ -1,9 +1,9 @@
 """Asset checks, evaluated per simulation day.
 
 A single-run backfill hands a check several days at once; Dagster's own partitioned checks then record one
-evaluation for the whole range. `report_daily_results` records one evaluation per day instead, so the
-asset-check view shows each day's value and threshold, and adds a failed summary result when a blocking check
-fails on any day, so that downstream assets of the run do not execute.
+evaluation for the whole range. `report_daily_results` records one evaluation per day instead, each naming the
+day's materialization it judged, so the asset-check view shows each day's value, threshold and status. It adds a
+failed summary result when a blocking check fails on any day, so that downstream assets of the run do not execute.
 """
 
 
@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 import numpy as np
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (  # not exported by dagster
+    AssetCheckEvaluationTargetMaterializationData,
+)
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.assets.ingest import WAREHOUSE_POOL
@@ -48,12 +51,33 @@ def report_daily_results(
                 passed=result.passed,
                 metadata=result.metadata,
                 partition=partition_key,
+                target_materialization_data=checked_materialization(context.instance, asset_key, partition_key),
             )
         )
     failed_days = [key for key, result in results.items() if not result.passed]
     if blocking and failed_days:
         return dg.AssetCheckResult(passed=False, metadata={"failed_days": ", ".join(failed_days)})
     return None
+
+
+def checked_materialization(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_key: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The day's newest materialization, which the evaluation judges (None when the day was never materialized).
+
+    Dagster shows a day's check status (the check's Partitions tab, the asset's partition view) only while the
+    evaluation targets the day's newest materialization; without it every evaluated day shows as missing. Dagster
+    fills it in for a check run on one partition key, not for evaluations logged for the days of a range.
+    """
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
+    ).records
+    if not records:
+        return None
+    newest = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=newest.storage_id, run_id=newest.event_log_entry.run_id, timestamp=newest.timestamp
+    )
 
 
 class RowCountCheckConfig(dg.Config):

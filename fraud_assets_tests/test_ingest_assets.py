@@ -41,6 +41,18 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path, simulation_scale=SMALL_SCALE)
 
 
+CLEANED_CHECKS = ["cleaned_transactions_contract_check", "cleaned_transactions_rejected_share_check",
+                  "cleaned_transactions_row_count_check"]
+
+
+def current_check_statuses(instance: dg.DagsterInstance) -> dict[tuple[str, str], str]:
+    """(check, day) -> status of the day's newest evaluation, for the days whose evaluation judged the day's newest
+    materialization (Dagster shows the others as missing)."""
+    keys = [dg.AssetCheckKey(dg.AssetKey("cleaned_transactions"), name) for name in CLEANED_CHECKS]
+    return {(info.check_key.name, info.partition_key): info.latest_execution_status.value
+            for info in instance.event_log_storage.get_asset_check_partition_info(keys) if info.is_current}
+
+
 def test_definitions_load():
     from fraud_assets.definitions import defs
 
@@ -85,6 +97,8 @@ def test_a_range_of_days_is_one_run_with_one_check_evaluation_per_day(settings):
     evaluations = check_evaluations(result)
     for key in day_keys:
         assert evaluations[("cleaned_transactions_row_count_check", key)] is True
+    # What the check's Partitions tab reads: each day's newest evaluation passed and judged its newest materialization.
+    assert current_check_statuses(instance) == {(name, key): "SUCCEEDED" for name in CLEANED_CHECKS for key in day_keys}
     per_day = dict(query(settings, "SELECT day, count(*) FROM fraud.cleaned_transactions GROUP BY day"))
     assert sorted(per_day) == [0, 1, 2, 3, 4] and min(per_day.values()) > 500
     # a day re-run on its own after the range keeps the other days and does not double its own
