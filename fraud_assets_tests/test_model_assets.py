@@ -125,3 +125,28 @@ def test_analyst_labels_reach_training(trained):
 def write_label_events(path: Path, transaction_ids: list[str], label: int) -> None:
     for transaction_id in transaction_ids:
         append_label_event(path, transaction_id, label, reviewer="analyst")
+
+
+def latest_tags(instance: dg.DagsterInstance, asset_key: str) -> dict[str, str]:
+    return dict(instance.get_latest_materialization_event(dg.AssetKey(asset_key)).asset_materialization.tags)
+
+
+def test_rereading_unchanged_labels_keeps_the_model_in_sync_and_a_new_label_does_not(trained):
+    """Dagster marks the model out of date ("Unsynced") when the labels' data version differs from the one it was
+    trained on; re-reading the label store (as every model_performance_job does) must not change it."""
+    settings, instance, _ = trained
+    definitions = build_definitions(settings)
+    run(settings, instance, "train_model_job", model_config=MODEL_CONFIG)
+    trained_on = latest_tags(instance, "fraud_model")["dagster/input_data_version/reviewed_labels"]
+    assert trained_on == latest_tags(instance, "reviewed_labels")["dagster/data_version"]
+
+    def reread_labels() -> str:
+        result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey("reviewed_labels")])
+        assert result.success
+        return latest_tags(instance, "reviewed_labels")["dagster/data_version"]
+
+    assert reread_labels() == trained_on
+    (transaction_id,) = query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 3 LIMIT 1")[0]
+    write_label_events(settings.label_store_path, [transaction_id], label=1)
+    assert reread_labels() != trained_on
