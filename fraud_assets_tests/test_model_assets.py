@@ -61,6 +61,9 @@ def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
     assert first["promoted"] is True and first["model_version"] == "1"
     assert first["training_window"] == "train days 1-5, validate days 6-8 (as of day 9)"
     assert first["challenger_auprc"] > 0.8
+    # the window's days, and only those, were read from the warehouse (day 0 and day 9 are outside it)
+    (window_rows,) = query(settings, "SELECT count(*) FROM fraud.cleaned_transactions WHERE day BETWEEN 1 AND 8")[0]
+    assert first["train_rows"] + first["validation_rows"] == window_rows
     registry = registry_from_settings(settings)
     assert registry.champion_version() == "1"
     champion = registry.load_champion()

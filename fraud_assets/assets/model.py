@@ -5,15 +5,17 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from dagster_duckdb import DuckDBResource
 from dagster_mlflow.resources import MlFlow
 
 from fraud_assets.assets.ingest import WAREHOUSE_POOL
 from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS
-from fraud_assets.ml.labels import known_labels, training_window
+from fraud_assets.ml.labels import TrainingWindow, known_labels, training_window
 from fraud_assets.ml.lifecycle import ThresholdPolicy, auprc_on_rows, decide_promotion, fit_challenger
 from fraud_assets.ml.training import XGBoostParams
 from fraud_assets.model_registry import MODEL_CARD_ARTIFACT, REFERENCE_SAMPLE_FILE, ModelRegistry
+from fraud_assets.warehouse import newest_stored_day, read_stored_days
 
 TRAINING_COLUMNS = ["transaction_id", "day", "step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig",
                     "nameDest", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud"]
@@ -46,7 +48,7 @@ class FraudModelConfig(dg.Config):
 
 
 @dg.asset(
-    ins={"cleaned_transactions": dg.AssetIn(metadata={"columns": TRAINING_COLUMNS})},
+    deps=["cleaned_transactions"],
     group_name="model",
     kinds={"xgboost", "mlflow"},
     pool=WAREHOUSE_POOL,
@@ -55,16 +57,13 @@ class FraudModelConfig(dg.Config):
 def fraud_model(
     context: dg.AssetExecutionContext,
     config: FraudModelConfig,
-    cleaned_transactions: pd.DataFrame,
+    warehouse: DuckDBResource,
     model_registry: ModelRegistry,
     reviewed_labels: pd.DataFrame,
     mlflow: dg.ResourceParam[MlFlow],
 ) -> dg.MaterializeResult:
-    as_of_day = config.as_of_day if config.as_of_day is not None else int(cleaned_transactions["day"].max())
-    window = training_window(as_of_day, config.training_days, config.validation_days, config.label_delay_days)
-    in_window = cleaned_transactions["day"].between(window.first_train_day, window.last_validation_day)
-    transactions = cleaned_transactions[in_window].reset_index(drop=True)
-    labels = known_labels(transactions, as_of_day, config.label_delay_days, reviewed_labels)
+    window, transactions = read_training_window(warehouse, config)
+    labels = known_labels(transactions, window.as_of_day, config.label_delay_days, reviewed_labels)
     challenger = fit_challenger(transactions, labels, window, config.xgboost_params(), config.threshold_policy(), config.seed,
                                 config.recency_half_life_days)
 
@@ -120,6 +119,21 @@ def fraud_model(
             pd.Series(challenger.feature_importance()).sort_values(ascending=False).rename("total_gain")
             .to_frame().to_markdown()),
     })
+
+
+def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig) -> tuple[TrainingWindow, pd.DataFrame]:
+    """The training window as of `config.as_of_day` (default: the newest cleaned day) and its cleaned transactions,
+    read from the warehouse for the window's days only."""
+    with warehouse.get_connection() as connection:
+        as_of_day = config.as_of_day
+        if as_of_day is None:
+            as_of_day = newest_stored_day(connection, "cleaned_transactions")
+            if as_of_day is None:
+                raise dg.Failure("cleaned_transactions has no rows yet: materialize daily_ingest_job over some days first.")
+        window = training_window(as_of_day, config.training_days, config.validation_days, config.label_delay_days)
+        transactions = read_stored_days(connection, "cleaned_transactions", window.first_train_day,
+                                        window.last_validation_day, TRAINING_COLUMNS)
+    return window, transactions
 
 
 def log_to_mlflow(mlflow: MlFlow, registry: ModelRegistry, config: FraudModelConfig, challenger, card: dict,
