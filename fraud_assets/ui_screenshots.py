@@ -5,13 +5,16 @@
 1. Builds the data folder by running the main job (`python -m fraud_assets.main_job`, three to four minutes on two
    cores) at scale 0.02 with the `amount_inflation` drift scenario from day 20, so that
    `drift_report_feature_drift_check` fails on the later days. Skipped when the folder already holds a warehouse.
-2. Starts the real `dagster-webserver` on a free port on 127.0.0.1, on that folder's DAGSTER_HOME and with the same
-   environment, in its own process group, and waits until it answers; it is stopped at the end, errors included.
+2. Starts the real `dagster-webserver` as `make up` does (`fraud_assets.up`), on a free port on 127.0.0.1, on that
+   folder's DAGSTER_HOME and with the same environment, and waits until its code location is loaded; it is stopped
+   at the end, errors included.
 3. Drives headless Chromium over the DevTools pipe (the `Chromium` helper of `label_app.screenshots`) at 1600x1000:
-   the global asset lineage (`/asset-groups`, every group expanded, zoomed to fit) and the Execution history tab of
-   the feature-drift check (`/assets/drift_report?view=checks&checkDetail=drift_report_feature_drift_check`), one
-   evaluation per day; it waits for the content and for the spinners to go rather than for fixed times.
-4. Writes docs/screenshots/dagster_asset_graph.png and dagster_asset_check.png and prints their paths.
+   the global asset lineage (`/asset-groups`, every group expanded, zoomed to fit), then the Execution history tab
+   (one evaluation per day) and the Partitions tab (each day's status) of the feature-drift check
+   (`/assets/drift_report?view=checks&checkDetail=drift_report_feature_drift_check`); it waits for the content and
+   for the spinners to go rather than for fixed times.
+4. Writes docs/screenshots/dagster_asset_graph.png, dagster_asset_check.png and dagster_asset_check_partitions.png
+   and prints their paths.
 
 Needs Chromium (Debian: `apt-get install -y chromium`).
 """
@@ -22,17 +25,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 from fraud_assets.settings import Settings
+from fraud_assets.up import UpSettings, build_services, service_environment, start, stop_all, wait_until_ready
 from label_app.screenshots import Chromium, free_port
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ ASSETS = ("raw_transactions", "cleaned_transactions", "rejected_transactions", "
           "scored_predictions", "model_performance", "review_export", "reviewed_labels")
 DRIFT_ASSET = "drift_report"
 DRIFT_CHECK = "drift_report_feature_drift_check"
+FAILED_DAY_SHOWN = "2025-01-25"  # a day after the drift starts, opened on the check's Partitions tab
 PIPELINE_ENV = {  # a small simulation whose amounts inflate from day 20 on: the feature-drift check fails on those days
     "FRAUD_SIMULATION_SCALE": "0.02",
     "FRAUD_DRIFT_SCENARIO": "amount_inflation",
@@ -60,7 +62,7 @@ LOADING_JS = ("Boolean(document.querySelector('[class*=\"Spinner\"], [class*=\"s
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The data folder and the webserver
+# The data folder
 # ---------------------------------------------------------------------------------------------------------------
 def pipeline_env(data_dir: Path) -> dict[str, str]:
     """The environment of the main job and of the webserver: the settings of this demo on `data_dir`."""
@@ -77,59 +79,6 @@ def build_data(data_dir: Path, env: dict[str, str]) -> None:
                                    stdout=log, stderr=subprocess.STDOUT, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"the main job failed (exit {completed.returncode}); see {log_path}")
-
-
-def webserver_executable() -> str:
-    beside_python = Path(sys.executable).parent / "dagster-webserver"
-    return str(beside_python) if beside_python.exists() else (shutil.which("dagster-webserver") or "dagster-webserver")
-
-
-def start_webserver(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
-    """`dagster-webserver` on the code location, in a process group of its own (it starts a code server too)."""
-    with log_path.open("w") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([webserver_executable(), "-h", "127.0.0.1", "-p", str(port), "-m",
-                                 "fraud_assets.definitions"], cwd=REPOSITORY_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_until_answers(url: str, process: subprocess.Popen, log_path: Path, timeout: float = 180.0) -> None:
-    """Poll the webserver's /server_info until it answers; fail early if the process exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dagster-webserver exited with {process.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(1.0)
-    raise TimeoutError(f"dagster-webserver did not answer at {url} within {timeout:.0f} s; see {log_path}")
-
-
-def stop_webserver(process: subprocess.Popen, grace_seconds: float = 30.0) -> None:
-    """SIGTERM to the webserver's process group (webserver and code server), SIGKILL to what is left after
-    `grace_seconds`; returns once the group is gone."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace_seconds
-    while process_group_alive(process) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if process_group_alive(process):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def process_group_alive(process: subprocess.Popen) -> bool:
-    process.poll()  # reap the webserver itself, or it lingers as a zombie of the group
-    try:
-        os.killpg(process.pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -226,16 +175,33 @@ def shoot_asset_graph(browser: Chromium, url: str, path: Path, settle_seconds: f
     browser.screenshot(path)
 
 
-def shoot_asset_check(browser: Chromium, url: str, path: Path, settle_seconds: float) -> None:
-    """The feature-drift check of drift_report: its evaluation for each simulation day, the drifted days failed."""
+def open_check_tab(browser: Chromium, url: str, tab: str) -> None:
+    """The feature-drift check of drift_report, on its tab `tab`."""
     set_viewport(browser)
     query = urlencode({"view": "checks", "checkDetail": DRIFT_CHECK})
     browser.navigate(f"{url}/assets/{DRIFT_ASSET}?{query}")
-    wait_rendered(browser, page_text_has(DRIFT_CHECK, "Execution history"))
-    browser.click("[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Execution history')")
+    wait_rendered(browser, page_text_has(DRIFT_CHECK, tab))
+    browser.click(f"[...document.querySelectorAll('button')].find(b => b.innerText.trim() === {json.dumps(tab)})")
+
+
+def shoot_asset_check(browser: Chromium, url: str, path: Path, settle_seconds: float) -> None:
+    """The feature-drift check of drift_report: its evaluation for each simulation day, the drifted days failed."""
+    open_check_tab(browser, url, "Execution history")
     wait_rendered(browser, "document.querySelectorAll('table tbody tr').length >= 10 && "
                            + page_text_has("Failed", "Passed", element="document.querySelector('table')"))
     time.sleep(settle_seconds)
+    browser.screenshot(path)
+
+
+def shoot_check_partitions(browser: Chromium, url: str, path: Path, settle_seconds: float) -> None:
+    """The same check's Partitions tab: each simulation day's status, the drifted days failed, one of them open."""
+    open_check_tab(browser, url, "Partitions")
+    wait_rendered(browser, page_text_has("Passed (", "Failed (", FAILED_DAY_SHOWN))
+    browser.click(f"[...document.querySelectorAll('div, span, a')].reverse()"
+                  f".find(e => e.innerText && e.innerText.trim() === {json.dumps(FAILED_DAY_SHOWN)})")
+    wait_rendered(browser, page_text_has("share_drifted"))
+    browser.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; })")  # the click
+    time.sleep(settle_seconds)  # scrolled the check's title out of view
     browser.screenshot(path)
 
 
@@ -243,7 +209,8 @@ def take_screenshots(url: str, out_dir: Path, chromium: str, settle_seconds: flo
     """Write one PNG per page into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     shots = [(shoot_asset_graph, out_dir / "dagster_asset_graph.png"),
-             (shoot_asset_check, out_dir / "dagster_asset_check.png")]
+             (shoot_asset_check, out_dir / "dagster_asset_check.png"),
+             (shoot_check_partitions, out_dir / "dagster_asset_check_partitions.png")]
     browser = Chromium(chromium, *WINDOW)
     try:
         set_ui_preferences(browser)
@@ -266,8 +233,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: Chromium not found at {arguments.chromium}; install it (apt-get install -y chromium) or pass "
               "--chromium", file=sys.stderr)
         return 2
-    from fraud_assets.instance import prepare_dagster_home
-
     with tempfile.TemporaryDirectory(prefix="fraud-ui-demo-") as scratch:
         data_dir = (arguments.data_dir or Path(scratch)).resolve()
         env = pipeline_env(data_dir)
@@ -277,17 +242,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"running the main job on {data_dir} (log in {data_dir / 'main_job.log'})", flush=True)
             build_data(data_dir, env)
             print(f"data in {data_dir} ({time.perf_counter() - started:.1f} s)", flush=True)
-        env["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = data_dir / "webserver.log"
-        webserver = start_webserver(env, port, log_path)
+        # The webserver as `make up` starts it (its own process group, ready once the code location is loaded).
+        webserver = [service for service in build_services(settings, UpSettings(dagster_port=free_port()))
+                     if service.name == "dagster-ui"]
+        logs_dir = data_dir / "logs"
+        logs_dir.mkdir(exist_ok=True)
         try:
-            wait_until_answers(url, webserver, log_path)
-            for path in take_screenshots(url, arguments.out, arguments.chromium):
+            start(webserver[0], {**service_environment(settings), **PIPELINE_ENV}, logs_dir)
+            wait_until_ready(webserver, timeout=300)
+            for path in take_screenshots(webserver[0].url, arguments.out, arguments.chromium):
                 print(path)
         finally:
-            stop_webserver(webserver)
+            stop_all(webserver)
     return 0
 
 

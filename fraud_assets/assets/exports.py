@@ -1,7 +1,6 @@
 """Exports for the label app: Parquet files per day, written atomically (see fraud_assets/exports.py)."""
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.assets.ingest import DAILY_ASSET_ARGS
