@@ -43,6 +43,7 @@ def report_daily_results(
     if context.has_partition_key:  # a run of one partition key: Dagster records the partition itself
         (result,) = results.values()
         return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata)
+    judged = checked_materializations(context.instance, asset_key, list(results))
     for partition_key, result in results.items():
         context.op_execution_context.log_event(
             dg.AssetCheckEvaluation(
@@ -51,7 +52,7 @@ def report_daily_results(
                 passed=result.passed,
                 metadata=result.metadata,
                 partition=partition_key,
-                target_materialization_data=checked_materialization(context.instance, asset_key, partition_key),
+                target_materialization_data=judged.get(partition_key),
             )
         )
     failed_days = [key for key, result in results.items() if not result.passed]
@@ -60,24 +61,28 @@ def report_daily_results(
     return None
 
 
-def checked_materialization(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_key: str
-) -> AssetCheckEvaluationTargetMaterializationData | None:
-    """The day's newest materialization, which the evaluation judges (None when the day was never materialized).
+def checked_materializations(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: list[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Each day's newest materialization, which that day's evaluation judges (days never materialized are absent).
 
     Dagster shows a day's check status (the check's Partitions tab, the asset's partition view) only while the
     evaluation targets the day's newest materialization; without it every evaluated day shows as missing. Dagster
     fills it in for a check run on one partition key, not for evaluations logged for the days of a range.
     """
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records:
-        return None
-    newest = records[0]
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=newest.storage_id, run_id=newest.event_log_entry.run_id, timestamp=newest.timestamp
-    )
+    newest: dict[str, dg.EventLogRecord] = {}
+    records_filter = dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=list(partition_keys))
+    cursor = None
+    while len(newest) < len(partition_keys):  # newest first, in pages: usually one page holds every day
+        page = instance.fetch_materializations(records_filter, limit=1000, cursor=cursor)
+        for record in page.records:
+            newest.setdefault(record.partition_key, record)
+        if not page.has_more:
+            break
+        cursor = page.cursor
+    return {key: AssetCheckEvaluationTargetMaterializationData(
+        storage_id=record.storage_id, run_id=record.event_log_entry.run_id, timestamp=record.timestamp)
+        for key, record in newest.items()}
 
 
 class RowCountCheckConfig(dg.Config):

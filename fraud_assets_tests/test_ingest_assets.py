@@ -104,6 +104,7 @@ def test_a_range_of_days_is_one_run_with_one_check_evaluation_per_day(settings):
     # a day re-run on its own after the range keeps the other days and does not double its own
     assert run_days(settings, instance, 2, 2).success
     assert dict(query(settings, "SELECT day, count(*) FROM fraud.cleaned_transactions GROUP BY day")) == per_day
+    assert current_check_statuses(instance) == {(name, key): "SUCCEEDED" for name in CLEANED_CHECKS for key in day_keys}
 
 
 def test_bad_rows_land_in_rejected_transactions_with_reasons_and_fail_the_share_check(tmp_path):
