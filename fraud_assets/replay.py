@@ -23,13 +23,13 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from fraud_assets.definitions import build_definitions
 from fraud_assets.instance import prepare_dagster_home
+from fraud_assets.main_job import CONSOLE_LOG_LEVEL, FIRST_MODEL_AS_OF_DAY, quiet_dagster_warnings
 from fraud_assets.ml.evaluation import alerts_within_budget
 from fraud_assets.partitions import partition_key_of_day
 from fraud_assets.schedules import RECALL_CHECK
 from fraud_assets.sensors import rescore_after_retraining_sensor, retrain_on_failed_checks_sensor
 from fraud_assets.settings import Settings
 
-FIRST_MODEL_AS_OF_DAY = 15
 WATCHED = {"drift_report_feature_drift_check", "scored_predictions_score_drift_check", "scored_predictions_recall_check"}
 
 
@@ -58,6 +58,7 @@ class ClockReplay:
         if first_day is not None:
             run_tags |= {ASSET_PARTITION_RANGE_START_TAG: partition_key_of_day(first_day),
                          ASSET_PARTITION_RANGE_END_TAG: partition_key_of_day(last_day)}
+        run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}
         result = job.execute_in_process(instance=self.instance, run_config=run_config, tags=run_tags, raise_on_error=False)
         if not result.success:
             raise RuntimeError(f"{job_name} failed for days {first_day}..{last_day} (run {result.run_id})")
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prepare-only", action="store_true",
                         help="stop after the first champion, for the live clock in the Dagster UI")
     args = parser.parse_args(argv)
+    quiet_dagster_warnings()
     settings = Settings.from_env()
     settings = replace(settings, drift_scenario=args.scenario, drift_start_day=args.start_day, retrain_cooldown_seconds=0,
                        simulation_scale=args.scale or settings.simulation_scale)
