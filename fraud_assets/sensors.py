@@ -70,10 +70,15 @@ class RetrainDecision:
 def decide_retraining(failures: list[CheckFailure], cursor: RetrainCursor, champion_last_day: int | None,
                       retrain_in_flight: bool, now: float, cooldown_seconds: float) -> RetrainDecision:
     """Pure rule: retrain for failures not handled yet on days after the champion's training window, unless a
-    retraining run is in flight or the cooldown since the last request has not passed."""
+    retraining run is in flight or the cooldown since the last request has not passed.
+
+    The days to re-score, should the retrained model be promoted, start at the first failed day after the champion's
+    window, handled or not: when earlier retrainings were not promoted, the champion still scored those days too.
+    """
     handled = set(cursor.handled)
     fresh = [failure for failure in failures if failure.key not in handled]
-    relevant = [failure for failure in fresh if champion_last_day is None or failure.day > champion_last_day]
+    after_window = [failure for failure in failures if champion_last_day is None or failure.day > champion_last_day]
+    relevant = [failure for failure in after_window if failure.key not in handled]
     if not relevant:
         return RetrainDecision(False, "no failed check on a day after the champion's training window", fresh)
     if retrain_in_flight:
@@ -81,9 +86,10 @@ def decide_retraining(failures: list[CheckFailure], cursor: RetrainCursor, champ
     waited = now - cursor.last_request_time
     if waited < cooldown_seconds:
         return RetrainDecision(False, f"cooldown: {waited:.0f} s since the last request, {cooldown_seconds:.0f} s required", [])
-    first_day = min(failure.day for failure in relevant)
+    first_day = min(failure.day for failure in after_window)
     checks = sorted({failure.check_name for failure in relevant})
-    return RetrainDecision(True, f"{len(relevant)} failed evaluations from day {first_day} ({', '.join(checks)})", fresh, first_day)
+    return RetrainDecision(True, f"{len(relevant)} new failed evaluations from day {min(f.day for f in relevant)} "
+                                 f"({', '.join(checks)}); re-score from day {first_day} if promoted", fresh, first_day)
 
 
 def failed_check_evaluations(instance: dg.DagsterInstance) -> list[CheckFailure]:

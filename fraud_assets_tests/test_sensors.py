@@ -28,6 +28,18 @@ def test_fresh_failures_after_the_window_request_one_retraining():
     assert {f.day for f in decision.new_failures} == {12, 20, 21}
 
 
+def test_the_days_to_rescore_start_at_the_first_failure_after_the_champions_window_handled_or_not():
+    # Days 20-22 failed and asked for retrainings whose challengers were not promoted: the champion (window up to
+    # day 14) still scored them, so a promoted model from day 23's request must re-score them too.
+    handled = RetrainCursor(handled=[failure(day).key for day in (20, 21, 22)])
+    decision = decide_retraining([failure(day) for day in (20, 21, 22, 23)], handled, 14, False, 1000.0, 600)
+    assert decision.request and decision.first_failed_day == 20
+    assert [f.day for f in decision.new_failures] == [23] and "re-score from day 20" in decision.reason
+    # Once a model validated up to day 22 is champion, only the days after its window count.
+    after_promotion = decide_retraining([failure(day) for day in (20, 21, 22, 23, 24)], handled, 22, False, 1000.0, 600)
+    assert after_promotion.request and after_promotion.first_failed_day == 23
+
+
 def test_handled_failures_days_inside_the_window_in_flight_runs_and_the_cooldown_all_hold_back():
     handled = RetrainCursor(handled=[failure(20).key], last_request_time=0.0)
     assert not decide_retraining([failure(20)], handled, 14, False, 1000.0, 600).request
