@@ -5,6 +5,7 @@ clock day by day (fraud_assets/replay.py), as the schedule and the sensors do in
 from __future__ import annotations
 
 import dagster as dg
+import duckdb
 import pytest
 
 from fraud_assets.instance import prepare_dagster_home
@@ -64,6 +65,13 @@ def test_a_fraud_pattern_shift_is_caught_and_retraining_recovers_recall(replay_f
     assert log.retrain_requests[0][0] in (start, start + 1)
     assert len(log.retrain_requests) <= last - start + 1  # at most one a day, never a storm
     assert log.promotions and registry_from_settings(settings).champion_version() != "1"
+    # Once a retrained model was promoted, no day from the first failure on keeps the old champion's alerts, not even
+    # the days whose own retrainings were not promoted.
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        left_with_v1 = [day for (day,) in connection.execute(
+            "SELECT DISTINCT day FROM fraud.scored_predictions WHERE model_version = '1' AND day >= ? ORDER BY day",
+            [min(log.failed_checks)]).fetchall()]
+    assert left_with_v1 == [], f"days still scored by the first champion: {left_with_v1}; promotions {log.promotions}"
     before = recall_at_budget(settings, (16, start - 1), BUDGET)
     retrained = recall_at_budget(settings, (start + 3, last), BUDGET)
     never_retrained = recall_at_budget(settings, (start + 3, last), BUDGET,
