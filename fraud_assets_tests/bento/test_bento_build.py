@@ -39,7 +39,8 @@ def test_bentoml_build_packs_the_service_the_feature_code_and_the_champion(tmp_p
     built = subprocess.run([bentoml, "build", "-f", "bento/bentofile.yaml", "--output", "tag", "."],
                            cwd=REPOSITORY_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stdout + built.stderr
-    bento_dir = next((home / "bentos" / "fraud_scoring").glob("[!l]*"))  # the version folder, not "latest"
+    # The version folder (the "latest" beside it is a file; a version may start with "l" too).
+    (bento_dir,) = [path for path in (home / "bentos" / "fraud_scoring").iterdir() if path.is_dir()]
     info = yaml.safe_load((bento_dir / "bento.yaml").read_text())
     assert info["service"] == "bento.service:FraudScoring"
     assert [model["tag"] for model in info["models"]] == [tag]  # fraud_model:latest, pinned to the exact version
