@@ -21,7 +21,7 @@ from fraud_assets.assets.ingest import WAREHOUSE_POOL
 from fraud_assets.model_registry import ModelRegistry
 from fraud_assets.partitions import day_of_partition_key, newest_cleaned_day, simulation_day_partitions
 from fraud_assets.transactions import contract_violations
-from fraud_assets.warehouse import WAREHOUSE_SCHEMA, read_stored_day, stored_rows_per_day
+from fraud_assets.warehouse import WAREHOUSE_SCHEMA, read_stored_days, stored_rows_per_day
 
 CLEANED = dg.AssetKey("cleaned_transactions")
 
@@ -104,7 +104,8 @@ def cleaned_transactions_contract_check(
     results = {}
     with warehouse.get_connection() as connection:
         for key in context.partition_keys:
-            day_rows = read_stored_day(connection, "cleaned_transactions", day_of_partition_key(key))
+            day = day_of_partition_key(key)
+            day_rows = read_stored_days(connection, "cleaned_transactions", day, day)
             results[key] = contract_result(day_rows)
     return report_daily_results(context, CLEANED, "cleaned_transactions_contract_check", results, blocking=True)
 

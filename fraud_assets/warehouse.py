@@ -19,27 +19,13 @@ from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 WAREHOUSE_SCHEMA = "fraud"
 
 
-def read_stored_day(connection, table: str, day: int) -> pd.DataFrame:
-    """One simulation day of a warehouse table, typed as the IO manager loads it (DuckDB's fetchdf)."""
-    return connection.execute(f"SELECT * FROM {WAREHOUSE_SCHEMA}.{table} WHERE day = ?", [day]).fetchdf()
-
-
-def read_stored_days(connection, table: str, first_day: int, last_day: int, columns: Sequence[str]) -> pd.DataFrame:
-    """`columns` of a warehouse table over days first_day..last_day, in stored order, typed as the IO manager loads
-    them (DuckDB's fetchdf)."""
-    selected = ", ".join(f'"{column}"' for column in columns)
+def read_stored_days(connection, table: str, first_day: int, last_day: int,
+                     columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """`columns` (default all) of a warehouse table over days first_day..last_day, in stored order, typed as the IO
+    manager loads them (DuckDB's fetchdf)."""
+    selected = ", ".join(f'"{column}"' for column in columns) if columns else "*"
     return connection.execute(f"SELECT {selected} FROM {WAREHOUSE_SCHEMA}.{table} WHERE day BETWEEN ? AND ?",
                               [first_day, last_day]).fetchdf()
-
-
-def newest_stored_day(connection, table: str) -> int | None:
-    """The newest simulation day with rows in a warehouse table (None when it has none, or does not exist yet)."""
-    exists = connection.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                                [WAREHOUSE_SCHEMA, table]).fetchone()[0]
-    if not exists:
-        return None
-    (day,) = connection.execute(f"SELECT max(day) FROM {WAREHOUSE_SCHEMA}.{table}").fetchone()
-    return None if day is None else int(day)
 
 
 def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -> dict[int, int]:

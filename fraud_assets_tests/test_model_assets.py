@@ -61,7 +61,7 @@ def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
     assert first["promoted"] is True and first["model_version"] == "1"
     assert first["training_window"] == "train days 1-5, validate days 6-8 (as of day 9)"
     assert first["challenger_auprc"] > 0.8
-    # the window's days, and only those, were read from the warehouse (day 0 and day 9 are outside it)
+    # the rows trained and validated on are exactly the window's days in the warehouse (days 0 and 9 are outside it)
     (window_rows,) = query(settings, "SELECT count(*) FROM fraud.cleaned_transactions WHERE day BETWEEN 1 AND 8")[0]
     assert first["train_rows"] + first["validation_rows"] == window_rows
     registry = registry_from_settings(settings)
@@ -153,3 +153,10 @@ def test_rereading_unchanged_labels_keeps_the_model_in_sync_and_a_new_label_does
     (transaction_id,) = query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 3 LIMIT 1")[0]
     write_label_events(settings.label_store_path, [transaction_id], label=1)
     assert reread_labels() != trained_on
+
+
+def test_without_an_as_of_day_the_model_trains_as_of_the_newest_ingested_day(trained):
+    settings, instance, _ = trained
+    config = {key: value for key, value in MODEL_CONFIG.items() if key != "as_of_day"}
+    assert model_metadata(run(settings, instance, "train_model_job", model_config=config))["training_window"] == (
+        f"train days 1-5, validate days 6-8 (as of day {DAYS - 1})")

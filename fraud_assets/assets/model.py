@@ -15,7 +15,8 @@ from fraud_assets.ml.labels import TrainingWindow, known_labels, training_window
 from fraud_assets.ml.lifecycle import ThresholdPolicy, auprc_on_rows, decide_promotion, fit_challenger
 from fraud_assets.ml.training import XGBoostParams
 from fraud_assets.model_registry import MODEL_CARD_ARTIFACT, REFERENCE_SAMPLE_FILE, ModelRegistry
-from fraud_assets.warehouse import newest_stored_day, read_stored_days
+from fraud_assets.partitions import newest_cleaned_day
+from fraud_assets.warehouse import read_stored_days
 
 TRAINING_COLUMNS = ["transaction_id", "day", "step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig",
                     "nameDest", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud"]
@@ -62,7 +63,7 @@ def fraud_model(
     reviewed_labels: pd.DataFrame,
     mlflow: dg.ResourceParam[MlFlow],
 ) -> dg.MaterializeResult:
-    window, transactions = read_training_window(warehouse, config)
+    window, transactions = read_training_window(warehouse, config, newest_cleaned_day(context.instance))
     labels = known_labels(transactions, window.as_of_day, config.label_delay_days, reviewed_labels)
     challenger = fit_challenger(transactions, labels, window, config.xgboost_params(), config.threshold_policy(), config.seed,
                                 config.recency_half_life_days)
@@ -121,16 +122,15 @@ def fraud_model(
     })
 
 
-def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig) -> tuple[TrainingWindow, pd.DataFrame]:
-    """The training window as of `config.as_of_day` (default: the newest cleaned day) and its cleaned transactions,
-    read from the warehouse for the window's days only."""
+def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig,
+                         newest_day: int | None) -> tuple[TrainingWindow, pd.DataFrame]:
+    """The training window as of `config.as_of_day` (default: `newest_day`, the newest cleaned day) and its cleaned
+    transactions, read from the warehouse for the window's days only."""
+    as_of_day = config.as_of_day if config.as_of_day is not None else newest_day
+    if as_of_day is None:
+        raise dg.Failure("cleaned_transactions has no materialized day yet: run daily_ingest_job over some days first.")
+    window = training_window(as_of_day, config.training_days, config.validation_days, config.label_delay_days)
     with warehouse.get_connection() as connection:
-        as_of_day = config.as_of_day
-        if as_of_day is None:
-            as_of_day = newest_stored_day(connection, "cleaned_transactions")
-            if as_of_day is None:
-                raise dg.Failure("cleaned_transactions has no rows yet: materialize daily_ingest_job over some days first.")
-        window = training_window(as_of_day, config.training_days, config.validation_days, config.label_delay_days)
         transactions = read_stored_days(connection, "cleaned_transactions", window.first_train_day,
                                         window.last_validation_day, TRAINING_COLUMNS)
     return window, transactions
