@@ -21,18 +21,18 @@ $(STAMP): pyproject.toml setup.py
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m fraud_assets.main_job
+	$(BIN)/python -m fraud_assets.cli.run_pipeline
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Every service at once (Dagster UI and daemon, scoring service, label app, MLflow UI); Ctrl-C stops them all.
 up: $(STAMP)
-	$(BIN)/python -m fraud_assets.up --dagster-port $(DAGSTER_PORT) --service-port $(SERVICE_PORT) \
+	$(BIN)/python -m fraud_assets.cli.up --dagster-port $(DAGSTER_PORT) --service-port $(SERVICE_PORT) \
 		--label-app-port $(LABEL_APP_PORT) --mlflow-port $(MLFLOW_PORT)
 
 dev: $(STAMP)
-	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
+	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.cli.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 serve: $(STAMP)
 	BENTOML_HOME=$${BENTOML_HOME:-$(DATA_DIR)/bentoml} $(BIN)/bentoml serve bento.service:FraudScoring --host 127.0.0.1 --port $(SERVICE_PORT)

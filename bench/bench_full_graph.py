@@ -8,7 +8,7 @@ Run by hand, never by CI (it prints tables; nothing in it is a timed assertion):
 Target (issue 7): ingest, clean, drift, train and score over 31 days at scale 1.0 in under 10 minutes end to end
 on a 2-core machine, with peak memory under 8 GB.
 
-What it measures: `python -m fraud_assets.main_job` in a child process on a fresh data folder, with
+What it measures: `python -m fraud_assets.cli.run_pipeline` in a child process on a fresh data folder, with
 FRAUD_SIMULATION_SCALE set and nothing else changed. Its four runs (ingest backfill, first training, scoring
 backfill with review export and drift report, per-day performance) are read back from the Dagster instance the job
 wrote: each step's time, split into loading inputs, computing and handling outputs (bench_ingest.step_timeline).
@@ -49,7 +49,7 @@ def run_main_job(scale: float, data_dir: Path) -> dict:
     stdout_path, stderr_path = data_dir / "main_job.stdout", data_dir / "main_job.stderr"
     data_dir.mkdir(parents=True, exist_ok=True)
     started_wall, started = time.time(), time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "fraud_assets.main_job"], cwd=PROJECT_ROOT, env=environment,
+    process = subprocess.Popen([sys.executable, "-m", "fraud_assets.cli.run_pipeline"], cwd=PROJECT_ROOT, env=environment,
                                stdout=stdout_path.open("w"), stderr=stderr_path.open("w"))
     parent = psutil.Process(process.pid)
     samples: list[tuple[float, int]] = []

@@ -10,7 +10,7 @@ raw_transactions and cleaned_transactions as one backfill run in under 3 minutes
 memory under 6 GB.
 
 What it measures:
-1. `run_job(Settings(data_dir=<fresh temp dir>, simulation_scale=scale), "daily_ingest_job", (day 0, day 30))` in a
+1. `run_job(Settings(data_dir=<fresh temp dir>, simulation=SimulationSettings(scale=scale)), "daily_ingest_job", (day 0, day 30))` in a
    child process (this script with --child), once per repeat, each on a fresh data dir. Wall time of `run_job`
    (reported by the child), wall time of the whole child process (interpreter start and imports included), and peak
    memory: the child's own ru_maxrss, and the peak of the summed RSS of the child's process tree polled every 50 ms.
@@ -152,11 +152,12 @@ def child_main(scale: float, data_dir: Path) -> None:
     import dagster as dg
     import duckdb
 
-    from fraud_assets.main_job import run_job
-    from fraud_assets.partitions import partition_key_of_day
-    from fraud_assets.settings import Settings
+    from fraud_assets.cli.run_pipeline import run_job
+    from fraud_assets.defs.partitions import partition_key_of_day
+    from fraud_assets.core.settings import Settings
+    from fraud_assets.simulation.settings import SimulationSettings
 
-    settings = Settings(data_dir=data_dir, simulation_scale=scale, simulation_days=NUM_DAYS)
+    settings = Settings(data_dir=data_dir, simulation=SimulationSettings(scale=scale, num_days=NUM_DAYS))
     keys = (partition_key_of_day(0), partition_key_of_day(NUM_DAYS - 1))
     wall_start = time.time()
     started = time.perf_counter()
@@ -257,9 +258,9 @@ def time_stages(scale: float, repeats: int, profile: bool) -> tuple[dict, dict, 
 
     import duckdb
 
-    from fraud_assets.partitions import simulation_epoch
+    from fraud_assets.core.settings import simulation_epoch
     from fraud_assets.simulation import SimulationSettings, simulate_days
-    from fraud_assets.transactions import prepare_raw_transactions, validate_transactions
+    from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions
 
     settings = SimulationSettings(seed=42, scale=scale, num_days=NUM_DAYS)
     wall: dict[str, list[float]] = {name: [] for name in STAGES}

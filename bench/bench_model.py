@@ -54,12 +54,12 @@ from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
 from bench_ingest import machine_description, median_and_range, print_table  # noqa: E402
 from fraud_assets.ml.features import build_features  # noqa: E402
-from fraud_assets.ml.scoring import score_transactions  # noqa: E402
+from fraud_assets.ml.batch_scoring import score_transactions  # noqa: E402
 from fraud_assets.ml.thresholds import choose_threshold, threshold_for_alert_budget  # noqa: E402
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
-from fraud_assets.partitions import simulation_epoch  # noqa: E402
+from fraud_assets.core.settings import simulation_epoch  # noqa: E402
 from fraud_assets.simulation import SimulationSettings, simulate_days  # noqa: E402
-from fraud_assets.transactions import prepare_raw_transactions, validate_transactions  # noqa: E402
+from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions  # noqa: E402
 
 TRAIN_TARGET_SECONDS = 180.0
 TARGET_RATIO = 0.5
@@ -173,7 +173,7 @@ class _PartTimer:
     (build_features, predict_scores, top_reasons, json.dumps) in this process only; the project code is unchanged."""
 
     def __init__(self) -> None:
-        import fraud_assets.ml.scoring as scoring
+        import fraud_assets.ml.batch_scoring as scoring
 
         self.module = scoring
         self.seconds: dict[str, float] = {}

@@ -70,8 +70,9 @@ def train_bench_champion(home: Path) -> None:
     stopping, as bench_model.py's fixed booster) trained on 6 simulated days, threshold for about 1% alerts."""
     import xgboost as xgb
 
+    from fraud_assets.core.model_card import ModelCard
+    from fraud_assets.core.served_models import save_served_model
     from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
-    from fraud_assets.served_models import save_served_model
     from fraud_assets.simulation import SimulationSettings, simulate_days
 
     days = simulate_days(0, 5, SimulationSettings(seed=5, scale=0.05))
@@ -85,9 +86,14 @@ def train_bench_champion(home: Path) -> None:
     threshold = float(np.quantile(booster.inplace_predict(features), 0.99))
     print(f"bench champion: 200 trees of depth 6 trained on {len(days):,} rows in "
           f"{time.perf_counter() - started:.1f} s; threshold {threshold:.4f} (about 1% alerts)")
-    card = {"version": "bench", "threshold": threshold, "feature_columns": FEATURE_COLUMNS,
-            "training_window": {"first_day": 0, "last_day": 5}, "metrics": {}, "promoted_at": "bench",
-            "mlflow_run_id": "bench"}
+    # The service needs the threshold and the feature columns; a bench model has no validation days: the rest are
+    # placeholders.
+    card = ModelCard(threshold=threshold, threshold_strategy="bench", expected_precision=0.0, expected_recall=0.0,
+                     expected_alerts_per_day=0.0, high_score_level=threshold, expected_high_score_rate=0.0,
+                     alert_budget_per_day=0, feature_columns=list(FEATURE_COLUMNS),
+                     training_window={"first_train_day": 0, "last_train_day": 5}, label_delay_days=0, metrics={},
+                     n_analyst_labels=0, best_iteration=199, version="bench", promoted_at="bench",
+                     mlflow_run_id="bench")
     save_served_model(home, "fraud_model", booster, card, features.sample(1000, random_state=0))
 
 
@@ -266,8 +272,8 @@ async def batches(url: str, payloads: list[bytes], count: int, rows_per_batch: i
 def in_process_ceiling(home: Path, frames: list[pd.DataFrame], repeats: int) -> dict:
     """Per `--batch-size` batch, in this process, with one XGBoost thread as in the service: `inplace_predict` on the
     rows' precomputed features (the ceiling), and build_features + inplace_predict; wall and CPU milliseconds."""
+    from fraud_assets.core.served_models import load_served_model
     from fraud_assets.ml.features import build_features
-    from fraud_assets.served_models import load_served_model
 
     booster = load_served_model(home, "fraud_model").booster
     booster.set_param({"nthread": 1})
@@ -367,7 +373,8 @@ def main() -> None:
     print(f"\nin-process, {args.batch_size}-row batches, 1 thread: inplace_predict {ceiling['predict_ms']:.2f} ms "
           f"({ceiling['predict_rows_per_s']:,.0f} rows/s, {ceiling['predict_cpu_ms']:.2f} ms CPU); build_features + "
           f"inplace_predict {ceiling['features_and_predict_ms']:.2f} ms "
-          f"({ceiling['features_and_predict_rows_per_s']:,.0f} rows/s, {ceiling['features_and_predict_cpu_ms']:.2f} ms CPU)")
+          f"({ceiling['features_and_predict_rows_per_s']:,.0f} rows/s, "
+          f"{ceiling['features_and_predict_cpu_ms']:.2f} ms CPU)")
     print(f"service batches: {share_predict:.0%} of the inplace_predict ceiling ({share_cpu:.0%} in CPU time), "
           f"{share_pipeline:.0%} of build_features + inplace_predict")
     print("\ntargets:")

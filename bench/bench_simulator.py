@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from fraud_assets.simulation import SimulationSettings, simulate_day  # noqa: E402
-from fraud_assets.simulation.simulator import format_account_ids  # noqa: E402
+from fraud_assets.simulation.account_ids import format_account_ids  # noqa: E402
 
 
 def pin_to_one_cpu() -> str:
@@ -86,7 +86,8 @@ def main() -> None:
         wall_rates.append(rows / wall)
         cpu_rates.append(rows / cpu)
         print(
-            f"{day:>4} {rows:>9,} {wall:>7.3f} {rows / wall:>10,.0f} {cpu:>7.3f} {rows / cpu:>11,.0f} {id_cpu / cpu:>10.0%}"
+            f"{day:>4} {rows:>9,} {wall:>7.3f} {rows / wall:>10,.0f} {cpu:>7.3f} {rows / cpu:>11,.0f} "
+            f"{id_cpu / cpu:>10.0%}"
         )
     print(
         f"\nmedian over days: {statistics.median(wall_rates):,.0f} rows/s (wall), "

@@ -47,7 +47,7 @@ from bench_ingest import machine_description, print_table  # noqa: E402
 from fraud_assets.ml.features import build_features  # noqa: E402
 from fraud_assets.ml.thresholds import choose_threshold  # noqa: E402
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
-from fraud_assets.schema import day_of_step  # noqa: E402
+from fraud_assets.core.schema import day_of_step  # noqa: E402
 from fraud_assets.simulation import SimulationSettings, simulate_days  # noqa: E402
 from fraud_assets.simulation.paysim_csv import read_paysim_days  # noqa: E402
 

@@ -4,7 +4,7 @@ Validation happens here, before anything reaches the model: a request that break
 `detail` names the field (`loc`, e.g. ["transactions", 3, "amount"]) and the problem (`msg`), and the model
 never sees a NaN, an infinity, an unknown transaction type or a malformed account id.
 
-Rules (PaySim schema, see fraud_assets/schema.py):
+Rules (PaySim schema, see fraud_assets/core/schema.py):
 - `type` is one of CASH_IN, CASH_OUT, DEBIT, PAYMENT, TRANSFER (exact case);
 - amounts and balances are JSON numbers, finite, from 0 to 1e12 (PaySim's largest is about 1e8; the cap keeps
   every derived feature finite); NaN and Infinity tokens, strings and booleans are rejected;
@@ -12,7 +12,7 @@ Rules (PaySim schema, see fraud_assets/schema.py):
 - `step` (optional) is an integer from 1 to 743, PaySim's hour index; without it the hour features are missing;
 - `transaction_id` (optional) is the caller's id, 1-64 characters of letters, digits and `_ . : -`; without it
   the service derives a deterministic id from the transaction's fields (the same transaction, the same id:
-  bento.runtime.derived_transaction_ids);
+  bento.decisions.derived_transaction_ids);
 - no other field is accepted (a misspelt optional field would otherwise be silently ignored).
 """
 
@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fraud_assets.schema import LAST_PAYSIM_STEP, TRANSACTION_TYPES
+from fraud_assets.core.schema import LAST_PAYSIM_STEP, TRANSACTION_TYPES
 
 MAX_MONEY = 1e12
 ORIGIN_ACCOUNT_PATTERN = r"^C[0-9]{1,10}$"
@@ -63,10 +63,11 @@ class Transaction(BaseModel):
     nameOrig: str = Field(pattern=ORIGIN_ACCOUNT_PATTERN, description='Paying customer, "C" + digits.')
     oldbalanceOrg: Money
     newbalanceOrig: Money
-    nameDest: str = Field(
-        pattern=DESTINATION_ACCOUNT_PATTERN, description='Receiving account, "C" (customer) or "M" (merchant) + digits.')
+    nameDest: str = Field(pattern=DESTINATION_ACCOUNT_PATTERN,
+                          description='Receiving account, "C" (customer) or "M" (merchant) + digits.')
     oldbalanceDest: Money
     newbalanceDest: Money
+
 
 class Reason(BaseModel):
     """A feature that pushed the score up: its value and its contribution to the log-odds (XGBoost TreeSHAP)."""

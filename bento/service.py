@@ -24,19 +24,16 @@ from pathlib import Path
 from typing import Annotated
 
 import bentoml
-from _bentoml_sdk.io_models import ensure_io_descriptor
 from fastapi import FastAPI, Header
 from pydantic import Field, TypeAdapter
 from starlette.responses import JSONResponse, Response
 
 from bento.contract import Decision, ModelInfo, ReloadResult, Transaction
-from bento.runtime import (
-    MODEL_NAME,
-    DecisionLogWriter,
-    ModelHolder,
-    decide,
-    service_settings_from_env,
-)
+from bento.decision_log_writer import DecisionLogWriter
+from bento.decisions import decide
+from bento.model_holder import MODEL_NAME, ModelHolder
+from bento.settings import service_settings_from_env
+from fraud_assets.core.bentoml_compat import io_descriptor
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
@@ -66,12 +63,12 @@ ScoreBatch = Annotated[
 DECISIONS = TypeAdapter(list[Decision])
 
 
-class DecisionsOutput(ensure_io_descriptor(list[Decision])):
+class DecisionsOutput(io_descriptor(list[Decision])):
     """The output of /predict and /score: list[Decision], checked and serialized by pydantic in one pass.
 
     BentoML's default path for a list output validates it and dumps it three times (about 10 ms for 1,000 decisions
-    on this project's 2-core machine, against 3 ms here). `ensure_io_descriptor` is BentoML's own (internal) helper
-    that builds the default descriptor; only the serialization is replaced.
+    on this project's 2-core machine, against 3 ms here). `io_descriptor` builds BentoML's default descriptor (with
+    BentoML's internal helper); only the serialization is replaced.
     """
 
     @classmethod
@@ -179,7 +176,7 @@ class FraudScoring:
         served = self.models.current  # one reference for the whole call: a swap never splits a request
         if served is None:
             raise bentoml.exceptions.ServiceUnavailable(self.models.no_model_message())
-        decisions, batch = decide(served, transactions)
+        decisions, batch = decide(served.champion, transactions)
         self.decision_log.submit(batch)
         _count_decisions(endpoint, served.version, int(batch.is_alert.sum()), len(decisions))
         return decisions
@@ -204,9 +201,9 @@ class FraudScoring:
         card = served.champion.card
         return ModelInfo(
             name=MODEL_NAME, version=served.version, bentoml_tag=served.tag, threshold=served.champion.threshold,
-            training_window=card.get("training_window"), metrics=card.get("metrics"),
-            promoted_at=card.get("promoted_at"), mlflow_run_id=card.get("mlflow_run_id"),
-            feature_columns=served.champion.feature_columns, loaded_at=served.loaded_at,
+            training_window=card.training_window, metrics=card.metrics, promoted_at=card.promoted_at,
+            mlflow_run_id=card.mlflow_run_id, feature_columns=served.champion.feature_columns,
+            loaded_at=served.loaded_at,
         )
 
     @control_app.post("/reload", response_model=ReloadResult,
@@ -219,8 +216,8 @@ class FraudScoring:
         This worker reloads before answering; the other workers follow within a second.
         """
         if not self.settings.api_key:
-            return _error(403, "POST /reload is disabled: set FRAUD_SERVICE_API_KEY to enable it. "
-                               f"Without it every worker still checks the store every {self.settings.poll_seconds:g} s.")
+            return _error(403, "POST /reload is disabled: set FRAUD_SERVICE_API_KEY to enable it. Without it every "
+                               f"worker still checks the store every {self.settings.poll_seconds:g} s.")
         if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), self.settings.api_key.encode()):
             return _error(401, "POST /reload needs the header X-API-Key with the value of FRAUD_SERVICE_API_KEY.")
         self.models.request_reload_everywhere()
@@ -253,5 +250,4 @@ FraudScoring.add_asgi_middleware(
 def _packed_model_home() -> Path | None:
     """The BentoML home of the model store packed in the Bento when the service runs from a built Bento."""
     bento = FraudScoring.bento
-    store = getattr(bento, "_model_store", None) if bento is not None else None
-    return Path(bento.path) if store is not None else None
+    return Path(bento.path) if bento is not None and (Path(bento.path) / "models").exists() else None

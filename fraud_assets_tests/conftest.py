@@ -1,4 +1,5 @@
-"""Shared fixtures: the workspace's real PaySim sample (skipped with a reason when absent)."""
+"""Shared fixtures: the workspace's real PaySim sample (skipped with a reason when absent); the definitions-load
+tests run first."""
 
 from __future__ import annotations
 
@@ -31,3 +32,8 @@ def early_steps_csv() -> Path:
 def random_10k_csv() -> Path:
     """10,000 real rows over steps 1-741 (fraud oversampled)."""
     return shared_file("data/paysim_random_10k.csv")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run test_definitions.py first: when the code location does not load, that is the failure to read."""
+    items.sort(key=lambda item: item.path.name != "test_definitions.py")

@@ -21,9 +21,9 @@ import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from fraud_assets.exports import SCORE_BIN_EDGES
-from fraud_assets.label_store import append_label_event
-from fraud_assets.settings import Settings
+from fraud_assets.core.review_export import SCORE_BIN_EDGES
+from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.settings import Settings
 from label_app import data
 from label_app.auth import load_users, make_authenticator, users_or_demo
 
@@ -43,7 +43,7 @@ API_ENDPOINTS = ["queue", "case", "submit_label", "history", "daily_stats", "lis
 # ---------------------------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class LabelAppSettings:
-    """The label app's configuration; `from_env()` reads it (data paths come from fraud_assets.settings)."""
+    """The label app's configuration; `from_env()` reads it (data paths come from fraud_assets.core.settings)."""
 
     exports_dir: Path
     label_store_path: Path

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fraud_assets.decision_log import connect_decision_log, read_decisions
-from fraud_assets.exports import REVIEW_COLUMNS, SCORE_BIN_EDGES, read_exports
-from fraud_assets.label_store import connect_label_store
-from fraud_assets.schema import day_of_step
+from fraud_assets.core.decision_log import connect_decision_log, read_decisions
+from fraud_assets.core.review_export import REVIEW_COLUMNS, SCORE_BIN_EDGES, read_exports
+from fraud_assets.core.label_store import connect_label_store
+from fraud_assets.core.schema import day_of_step
 
 LABEL_NAMES = {0: "legit", 1: "fraud"}
 EVENT_COLUMNS = ["event_id", "transaction_id", "label", "previous_label", "reviewer", "note", "labeled_at"]
@@ -61,7 +61,7 @@ class Snapshot:
     """Everything the app shows, read once per request."""
 
     cases: pd.DataFrame  # CASE_COLUMNS, one row per transaction
-    summary: pd.DataFrame  # fraud_assets.exports.SUMMARY_COLUMNS
+    summary: pd.DataFrame  # fraud_assets.core.review_export.SUMMARY_COLUMNS
     events: pd.DataFrame  # EVENT_COLUMNS, oldest first
     today: int | None  # the newest exported day; None before anything is exported
 

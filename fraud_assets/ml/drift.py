@@ -6,6 +6,7 @@ Each monitored column has an explicitly chosen method and threshold:
 - categorical and binary columns: Jensen-Shannon distance between the category frequencies; drifted at >= 0.1.
 Both frames are sampled to at most `sample_rows` rows with a fixed seed, so a day's report costs the same at any
 volume. Values are read from the snapshot's measured results (`snapshot.dict()`), never from the configuration.
+Evidently is imported by `measure_drift` itself: it takes seconds, which only a drift report should pay.
 
 The model's score is measured the same way but reported apart from the features: it does not count towards the
 share of drifted features (the score-drift check judges it).
@@ -17,8 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from evidently import DataDefinition, Dataset, Report
-from evidently.metrics import ValueDrift
 
 from fraud_assets.ml.features import build_features
 
@@ -61,6 +60,9 @@ def sample_rows(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
 def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> DriftResult:
     """Evidently drift of every monitored column of `current` against `reference` (frames of `monitored_frame`,
     already sampled with `sample_rows`)."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.metrics import ValueDrift
+
     numeric = [column for column in [*NUMERIC_COLUMNS, SCORE_COLUMN] if column in current and column in reference]
     metrics = [ValueDrift(column=column, method=NUMERIC_METHOD, threshold=NUMERIC_THRESHOLD) for column in numeric]
     metrics += [ValueDrift(column=column, method=CATEGORICAL_METHOD, threshold=CATEGORICAL_THRESHOLD)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 PER_DAY_COLUMNS: list[str] = [
@@ -72,8 +70,12 @@ def evaluate(
     }
 
 
-def precision_recall_curve_figure(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> Figure:
-    """Precision-recall curve with the point of `threshold` marked (an Agg figure, not registered with pyplot)."""
+def precision_recall_curve_figure(y_true: np.ndarray, scores: np.ndarray, threshold: float):
+    """Precision-recall curve with the point of `threshold` marked (a matplotlib Agg figure, not registered with
+    pyplot; matplotlib is imported here, not when the module loads)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fraud = np.asarray(y_true).astype(bool)
     score_values = np.asarray(scores, dtype=np.float64)
     figure = Figure(figsize=(6, 4.5))

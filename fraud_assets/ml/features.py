@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fraud_assets.schema import HOURS_PER_DAY, TRANSACTION_TYPES
+from fraud_assets.core.schema import HOURS_PER_DAY, TRANSACTION_TYPES
 
 REQUIRED_COLUMNS: list[str] = [
     "type",

@@ -11,10 +11,10 @@ from sklearn.metrics import average_precision_score
 
 from fraud_assets.ml.evaluation import evaluate
 from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
-from fraud_assets.ml.labels import TrainingWindow
+from fraud_assets.ml.label_maturity import TrainingWindow
 from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold, high_precision_level
 from fraud_assets.ml.training import TrainedModel, XGBoostParams, predict_scores, train_xgboost
-from fraud_assets.schema import PAYSIM_COLUMNS
+from fraud_assets.core.schema import PAYSIM_COLUMNS
 
 REFERENCE_SAMPLE_ROWS = 5_000
 

@@ -1,7 +1,7 @@
 """Reads simulation days from the real PaySim CSV with DuckDB, never loading the whole file into pandas.
 
 The Kaggle file (`PS_20174392719_1491204439457_log.csv`, 470 MB) has the exact header in
-`fraud_assets.schema.PAYSIM_COLUMNS`. Some published copies write `isFraud`/`isFlaggedFraud` as `0.0`/`1.0`,
+`fraud_assets.core.schema.PAYSIM_COLUMNS`. Some published copies write `isFraud`/`isFlaggedFraud` as `0.0`/`1.0`,
 so every column is read as text and converted with TRY_CAST: a value that is not a number becomes NULL and the
 cleaning step rejects the row with a reason, instead of the whole read failing.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from fraud_assets.schema import HOURS_PER_DAY, PAYSIM_COLUMNS
+from fraud_assets.core.schema import AMOUNT_COLUMNS, HOURS_PER_DAY, LABEL_COLUMNS, PAYSIM_COLUMNS
 
-_NUMERIC_COLUMNS = ["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud"]
+_NUMERIC_COLUMNS = AMOUNT_COLUMNS + LABEL_COLUMNS
 
 
 class PaySimCsvError(ValueError):

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from fraud_assets.schema import HOURS_PER_DAY, LAST_PAYSIM_STEP, TRANSACTION_TYPES, steps_of_day
+from fraud_assets.core.schema import HOURS_PER_DAY, LAST_PAYSIM_STEP, TRANSACTION_TYPES, steps_of_day
 
 VOLUME_PROFILES: tuple[str, ...] = ("steady", "paysim")
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraud_assets.schema import TRANSACTION_TYPES
+from fraud_assets.core.schema import TRANSACTION_TYPES
 from fraud_assets.simulation.profiles import genuine_type_shares
 
 DRIFT_SCENARIOS: tuple[str, ...] = ("none", "amount_inflation", "type_mix_shift", "fraud_pattern_shift")

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fraud_assets_tests.bento.conftest import service_env
-
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+from fraud_assets_tests.bento.conftest import REPOSITORY_ROOT, service_env
 
 
 def uv_available() -> bool:
@@ -30,7 +28,8 @@ def uv_available() -> bool:
 
 @pytest.mark.skipif(not uv_available(), reason="bentoml build needs uv (BentoML would pip-install it into the venv); "
                                                "install it with `pip install uv` to run this test")
-def test_bentoml_build_packs_the_service_the_feature_code_and_the_champion(tmp_path, trained_champion):
+def test_bentoml_build_packs_the_service_the_feature_code_and_the_champion(tmp_path, trained_champion,
+                                                                          service_imports):
     home = tmp_path / "bentoml"
     tag = trained_champion.save(home, "1")
     bentoml = str(Path(sys.executable).with_name("bentoml"))
@@ -44,10 +43,12 @@ def test_bentoml_build_packs_the_service_the_feature_code_and_the_champion(tmp_p
     info = yaml.safe_load((bento_dir / "bento.yaml").read_text())
     assert info["service"] == "bento.service:FraudScoring"
     assert [model["tag"] for model in info["models"]] == [tag]  # fraud_model:latest, pinned to the exact version
-    for source in ("bento/service.py", "bento/contract.py", "bento/runtime.py", "fraud_assets/ml/features.py",
-                   "fraud_assets/model_registry.py"):
+    for source in ("bento/service.py", "bento/contract.py", "bento/model_holder.py", "fraud_assets/ml/features.py",
+                   "fraud_assets/core/served_models.py"):
         assert (bento_dir / "src" / source).is_file(), source
-    assert not list((bento_dir / "src").rglob("test_*.py"))
+    # Exactly the Python files the service imports: no tests, and none of Dagster's side (defs/, cli/).
+    packed = {path.relative_to(bento_dir / "src").as_posix() for path in (bento_dir / "src").rglob("*.py")}
+    assert packed == service_imports.project_files
 
     exported = tmp_path / "fraud_scoring.bento"
     result = subprocess.run([bentoml, "export", "fraud_scoring:latest", str(exported)], cwd=REPOSITORY_ROOT, env=env,

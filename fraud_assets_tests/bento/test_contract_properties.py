@@ -20,14 +20,15 @@ from bento.contract import (
     TRANSACTION_ID_PATTERN,
     Transaction,
 )
-from fraud_assets.schema import AMOUNT_COLUMNS, LAST_PAYSIM_STEP, TRANSACTION_TYPES
+from fraud_assets.core.schema import AMOUNT_COLUMNS, LAST_PAYSIM_STEP, TRANSACTION_TYPES
 from fraud_assets_tests.bento.conftest import (
     IN_PROCESS_CONFIG,
     TEST_THRESHOLD,
     service_env,
 )
 
-PROPERTY_SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY_SETTINGS = settings(max_examples=50, deadline=None,
+                             suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 money = st.one_of(st.floats(min_value=0.0, max_value=MAX_MONEY, allow_nan=False, allow_infinity=False),
                   st.integers(min_value=0, max_value=int(MAX_MONEY)))

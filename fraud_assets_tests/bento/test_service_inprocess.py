@@ -1,40 +1,32 @@
 """The service in this process: its class called directly, and its ASGI app (BentoML's own app factory, with the
 lifespan that creates the instance and runs the shutdown hook) through Starlette's TestClient.
 
-Covers the contract (every kind of bad input is a 400 naming the field, never a 500), parity with batch scoring,
-transaction ids, /model, the disabled /reload, the decision log, and the empty store (503 with the how-to-train
-message, then the first promotion picked up without a restart).
+Covers the contract (every kind of bad input is a 400 naming the field, never a 500), transaction ids, /model, the
+disabled /reload, the decision log after shutdown, and the empty store (503 with the how-to-train message, then the
+first promotion picked up without a restart).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from datetime import UTC, datetime
 
-import numpy as np
-import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
 from bento.contract import Transaction
-from bento.runtime import DecisionLogWriter, decide
-from fraud_assets.ml.scoring import score_transactions
+from fraud_assets.ml.features import FEATURE_COLUMNS
 from fraud_assets_tests.bento.conftest import (
     IN_PROCESS_CONFIG,
     TEST_THRESHOLD,
+    TEST_TRAINING_WINDOW,
+    count_decisions,
     request_rows,
     service_env,
     valid_transaction,
 )
 
 HOW_TO_TRAIN = "run `make run` (the main job) to train and promote the first model"
-
-
-def count_decisions(path) -> int:
-    with sqlite3.connect(path) as connection:
-        return connection.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
 
 
 @pytest.fixture(scope="module")
@@ -83,47 +75,6 @@ def test_the_service_class_can_be_instantiated_and_called_directly(app_env, trai
     finally:
         service.shutdown()
     assert service.decision_log.rows_written == 4
-
-
-def test_decide_matches_batch_scoring_exactly(model_home, trained_champion):
-    """Same rows, same champion: the service's scores, alerts and reasons are the batch scoring ones."""
-    from bento.runtime import ModelHolder
-
-    holder = ModelHolder([model_home])
-    holder.refresh()
-    day = trained_champion.unseen
-    batch = score_transactions(day.assign(transaction_id=np.arange(len(day)).astype(str), event_ts=pd.Timestamp(0),
-                                          day=5), trained_champion.booster, TEST_THRESHOLD, "1",
-                               datetime.now(UTC))
-    decisions, _ = decide(holder.current, [Transaction.model_validate(row) for row in request_rows(day)])
-    np.testing.assert_array_equal([decision["score"] for decision in decisions], batch["score"].to_numpy())
-    np.testing.assert_array_equal([decision["is_alert"] for decision in decisions], batch["is_alert"].to_numpy())
-    assert batch["is_alert"].sum() > 0, "the test champion should alert some simulated rows"
-    for decision, batch_reasons in zip(decisions, batch["reasons"]):
-        expected = json.loads(batch_reasons) if batch_reasons else []
-        assert [reason["feature"] for reason in decision["reasons"]] == [reason["feature"] for reason in expected]
-        np.testing.assert_allclose([reason["contribution"] for reason in decision["reasons"]],
-                                   [reason["contribution"] for reason in expected], rtol=0, atol=1e-6)
-
-
-def test_decision_log_writer_flushes_in_the_background_and_on_close(tmp_path, model_home):
-    from bento.runtime import ModelHolder
-
-    holder = ModelHolder([model_home])
-    holder.refresh()
-    writer = DecisionLogWriter(tmp_path / "decisions.sqlite", flush_seconds=0.1)
-    writer.start()
-    _, batch = decide(holder.current, [Transaction.model_validate(valid_transaction())] * 3, request_id="r1")
-    writer.submit(batch)
-    deadline = time.monotonic() + 10
-    while writer.rows_written < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert count_decisions(tmp_path / "decisions.sqlite") == 3  # written without close, off the caller's thread
-    for index in range(20):
-        writer.submit(decide(holder.current, [Transaction.model_validate(valid_transaction())],
-                             request_id=f"later-{index}")[1])
-    writer.close()
-    assert count_decisions(tmp_path / "decisions.sqlite") == 23
 
 
 # --------------------------------------------------------------------------------------------------- over HTTP
@@ -179,8 +130,9 @@ def test_a_transaction_without_step_is_scored(client):
 def test_model_endpoint_describes_the_champion(client):
     info = client.get("/model").json()
     assert info["version"] == "1" and info["threshold"] == TEST_THRESHOLD
-    assert info["training_window"] == {"first_day": 0, "last_day": 4, "validation_days": 1}
-    assert info["metrics"]["auprc"] == 0.9 and info["promoted_at"].startswith("2025-02-01")
+    assert info["training_window"] == TEST_TRAINING_WINDOW
+    assert info["metrics"] == {"auprc": 0.9, "roc_auc": 0.99} and info["promoted_at"].startswith("2025-02-01")
+    assert info["mlflow_run_id"] == "test" and info["feature_columns"] == list(FEATURE_COLUMNS)
     assert info["bentoml_tag"].startswith("fraud_model:")
 
 

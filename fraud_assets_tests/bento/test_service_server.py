@@ -27,15 +27,15 @@ import pandas as pd
 import psutil
 import pytest
 
-from fraud_assets.ml.scoring import score_transactions
+from fraud_assets.ml.batch_scoring import score_transactions
 from fraud_assets_tests.bento.conftest import (
+    REPOSITORY_ROOT,
     TEST_THRESHOLD,
     request_rows,
     service_env,
     valid_transaction,
 )
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "test-reload-key"
 POLL_SECONDS = 3.0
 LOAD_ALLOWANCE_SECONDS = 12.0  # loading and warming a model on a busy 2-core machine

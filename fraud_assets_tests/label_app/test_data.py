@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud_assets.decision_log import append_decisions
-from fraud_assets.exports import REVIEW_COLUMNS, SCORE_BIN_EDGES, SUMMARY_COLUMNS, day_file, write_parquet_atomically
-from fraud_assets.label_store import append_label_event
+from fraud_assets.core.decision_log import append_decisions
+from fraud_assets.core.review_export import REVIEW_COLUMNS, SCORE_BIN_EDGES, SUMMARY_COLUMNS, day_file, write_parquet_atomically
+from fraud_assets.core.label_store import append_label_event
 from label_app import data
 
 LABEL_DELAY_DAYS = 2

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS, build_features
-from fraud_assets.schema import TRANSACTION_TYPES
+from fraud_assets.core.schema import TRANSACTION_TYPES
 
 TYPE_COLUMNS = [f"type_{name}" for name in TRANSACTION_TYPES]
 

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud_assets.ml.labels import known_labels, training_window
+from fraud_assets.ml.label_maturity import known_labels, training_window
 from fraud_assets.ml.lifecycle import decide_promotion
-from fraud_assets.ml.scoring import score_transactions
+from fraud_assets.ml.batch_scoring import score_transactions
 
 
 def test_ground_truth_counts_only_once_matured_and_analyst_labels_override():

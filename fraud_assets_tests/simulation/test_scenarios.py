@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency, ks_2samp
 
-from fraud_assets.schema import TRANSACTION_TYPES
+from fraud_assets.core.schema import TRANSACTION_TYPES
 from fraud_assets.simulation import DRIFT_SCENARIOS, SimulationSettings, simulate_day, simulate_days
 from fraud_assets.simulation.scenarios import NO_DRIFT, drift_for_day
 

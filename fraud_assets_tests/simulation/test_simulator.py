@@ -1,13 +1,12 @@
-"""The simulator's API, determinism and fidelity to the PaySim facts (workspace shared/paysim_facts.md).
+"""The simulator's entry points: their API, determinism, and fidelity of whole days to the PaySim facts (workspace
+shared/paysim_facts.md) and to the real PaySim sample.
 
-Each statistical assertion states the facts-file figure it checks and its tolerance. Most run on one fixture of
-3 steady days at scale 0.5 (about 308,000 rows, 400 fraud rows); fraud-pattern distributions run on 100,000
-attacked accounts from the fraud generator itself, as a day holds too few fraud rows for tight tolerances.
+Each statistical assertion states the facts-file figure it checks and its tolerance. Most run on the ``steady_days``
+fixture: 3 steady days at scale 0.5 (about 308,000 rows, 400 fraud rows).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -16,88 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud_assets.schema import LAST_PAYSIM_STEP, PAYSIM_COLUMNS, PAYSIM_DTYPES, TRANSACTION_TYPES, steps_of_day
-from fraud_assets.simulation import DRIFT_SCENARIOS, VOLUME_PROFILES, SimulationSettings, simulate_day, simulate_days
-from fraud_assets.simulation import profiles
-from fraud_assets.simulation.simulator import (
-    _DestinationPool,
-    _fraud_rows,
-    _to_frame,
-    expected_fraud_rows_per_account,
-    format_account_ids,
-)
+from fraud_assets.core.schema import LAST_PAYSIM_STEP, PAYSIM_COLUMNS, PAYSIM_DTYPES, TRANSACTION_TYPES, steps_of_day
+from fraud_assets.simulation import SimulationSettings, profiles, simulate_day, simulate_days
+from fraud_assets_tests.simulation.conftest import share
 
 SHARED_DIR = Path(__file__).resolve().parents[2] / ".." / "shared"
 MONEY_COLUMNS = ["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest"]
 
 
-@pytest.fixture(scope="module")
-def steady_days() -> pd.DataFrame:
-    """Days 0-2 of the default steady profile at scale 0.5 (~308,000 rows)."""
-    return simulate_days(0, 2, SimulationSettings(seed=42, scale=0.5))
-
-
-@pytest.fixture(scope="module")
-def fraud_sample() -> pd.DataFrame:
-    """Fraud rows of 100,000 accounts attacked with the drain pattern (~207,000 rows)."""
-    rng = np.random.default_rng(0)
-    accounts = 100_000
-    steps = np.sort(rng.integers(1, 25, accounts))
-    rows, _ = _fraud_rows(rng, steps, np.zeros(accounts, bool), 1.0, _DestinationPool(0, 1.0))
-    return _to_frame(rows)
-
-
-def share(mask: pd.Series) -> float:
-    return float(np.mean(mask))
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# Settings and API
+# API
 # ---------------------------------------------------------------------------------------------------------------
-def test_public_constants():
-    assert DRIFT_SCENARIOS == ("none", "amount_inflation", "type_mix_shift", "fraud_pattern_shift")
-    assert VOLUME_PROFILES == ("steady", "paysim")
-    assert SimulationSettings() == SimulationSettings(
-        seed=42,
-        scale=0.1,
-        num_days=31,
-        volume_profile="steady",
-        scenario="none",
-        drift_start_day=20,
-        drift_strength=1.0,
-    )
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "allowed"),
-    [
-        ("volume_profile", "weekly", "('steady', 'paysim')"),
-        ("scenario", "flood", "('none', 'amount_inflation', 'type_mix_shift', 'fraud_pattern_shift')"),
-        ("scale", 0, "> 0"),
-        ("scale", -0.5, "> 0"),
-        ("num_days", 0, ">= 1"),
-        ("drift_start_day", -1, ">= 0"),
-        ("drift_strength", -0.1, ">= 0"),
-        ("seed", -3, "non-negative"),
-    ],
-)
-def test_invalid_settings_name_the_field_the_value_and_what_is_allowed(field, value, allowed):
-    with pytest.raises(ValueError) as error:
-        SimulationSettings(**{field: value})
-    message = str(error.value)
-    assert field in message and repr(value) in message and allowed in message
-
-
-def test_settings_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        SimulationSettings().scale = 2.0  # type: ignore[misc]
-
-
-def test_paysim_profile_covers_at_most_the_real_files_31_days():
-    with pytest.raises(ValueError, match="num_days.*31"):
-        SimulationSettings(volume_profile="paysim", num_days=32)
-
-
 @pytest.mark.parametrize("day", [-1, 5, 2.0])
 def test_day_outside_the_simulation_is_rejected(day):
     with pytest.raises(ValueError, match="day"):
@@ -210,7 +138,7 @@ def test_steady_days_are_draws_from_one_distribution():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Amounts and balances (facts: "Amounts", "Balances")
+# Amounts and balances of all rows (facts: "Amounts", "Balances")
 # ---------------------------------------------------------------------------------------------------------------
 def test_amount_means_by_type(steady_days):
     # facts: CASH_IN 166k, CASH_OUT 172k, DEBIT 5.2k, PAYMENT 12.8k, TRANSFER 870k (all rows of the type)
@@ -234,156 +162,6 @@ def test_zero_balance_shares(steady_days):
     facts = {"oldbalanceOrg": 0.330, "newbalanceOrig": 0.567, "oldbalanceDest": 0.425, "newbalanceDest": 0.383}
     for column, expected in facts.items():
         assert share(steady_days[column] == 0) == pytest.approx(expected, abs=0.015), column
-
-
-def test_genuine_balances_often_do_not_add_up(steady_days):
-    """facts: "errorBalanceOrig / errorBalanceDest are often non-zero" even in genuine rows. Targets: the fidelity
-    tool's "adds up" shares on the real random sample's genuine rows, 0.199 (origin) and 0.344 (destination);
-    tolerance 0.03."""
-    genuine = steady_days[steady_days["isFraud"] == 0]
-    origin_error = genuine["newbalanceOrig"] + genuine["amount"] - genuine["oldbalanceOrg"]
-    dest_error = genuine["oldbalanceDest"] + genuine["amount"] - genuine["newbalanceDest"]
-    assert share(np.isclose(origin_error, 0, atol=0.01)) == pytest.approx(0.199, abs=0.03)
-    assert share(np.isclose(dest_error, 0, atol=0.01)) == pytest.approx(0.344, abs=0.03)
-    assert share(origin_error.round(2) < 0) > 0.005  # cent slips below the rule exist, as in real rows
-    assert share(dest_error.round(2) < 0) > 0.03
-
-
-def test_merchants_are_only_payment_destinations_with_no_balances(steady_days):
-    merchant = steady_days["nameDest"].str.startswith("M")
-    assert (merchant == (steady_days["type"] == "PAYMENT")).all()
-    assert (steady_days.loc[merchant, ["oldbalanceDest", "newbalanceDest"]] == 0).all().all()
-
-
-def test_ids_look_like_pay_sims(steady_days):
-    # facts: "C followed by digits"; like PaySim's, uniform below 2**31 with 9-10 digits
-    assert steady_days["nameOrig"].str.fullmatch(r"C[1-9]\d{8,9}").all()
-    assert steady_days["nameDest"].str.fullmatch(r"[CM][1-9]\d{8,9}").all()
-    # facts: nameOrig 99.85% unique over 6.36M rows (fewer rows collide less): the id range gives that rate
-    span = profiles.ACCOUNT_ID_END - profiles.ACCOUNT_ID_MIN
-    assert 1 - 6_362_620 / (2 * span) == pytest.approx(0.9985, abs=0.0002)
-    assert steady_days["nameOrig"].nunique() / len(steady_days) > 0.9985
-
-
-def test_destination_customers_recur_across_days():
-    settings = SimulationSettings(scale=0.02)
-    first, second = simulate_day(0, settings), simulate_day(1, settings)
-    customers = lambda day: set(day.loc[day["type"] != "PAYMENT", "nameDest"])  # noqa: E731
-    assert len(customers(first) & customers(second)) > 100
-
-
-def test_format_account_ids_matches_python_formatting():
-    rng = np.random.default_rng(3)
-    numbers = np.r_[rng.integers(10**8, 2**31, 5_000), [10**8, 10**9 - 1, 10**9, 2**31 - 1, 2**32 - 1]]
-    prefixes = rng.choice([ord("C"), ord("M")], numbers.size).astype(np.uint8)
-    expected = [chr(p) + str(n) for p, n in zip(prefixes.tolist(), numbers.tolist())]
-    assert format_account_ids(prefixes, numbers).tolist() == expected
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Hour of day (facts: "hour of day", "fraud is spread evenly over the hours")
-# ---------------------------------------------------------------------------------------------------------------
-def test_genuine_hour_profile(steady_days):
-    genuine_hours = (steady_days.loc[steady_days["isFraud"] == 0, "step"] % 24).value_counts(normalize=True)
-    # facts: "almost nothing at hours 3-6"; real samples 0.1%; bound 0.5%
-    assert genuine_hours.reindex([3, 4, 5, 6], fill_value=0).sum() < 0.005
-    # facts: "peaks at 18-20h (9-10% each)"; tolerance 1.5 points
-    for hour in (18, 19, 20):
-        assert genuine_hours[hour] == pytest.approx(0.095, abs=0.015), hour
-    assert genuine_hours.idxmax() in (18, 19, 20)
-
-
-def test_fraud_is_spread_evenly_over_the_hours(steady_days):
-    fraud_hours = steady_days.loc[steady_days["isFraud"] == 1, "step"] % 24
-    # facts: about 4% each hour, night included: hours 2-7 hold 6/24 = 25% of fraud. ~390 rows from ~190 accounts
-    # (rows come in pairs): sd ~3 points, tolerance 10 points
-    assert share(fraud_hours.between(2, 7)) == pytest.approx(0.25, abs=0.10)
-    expected_per_step = profiles.expected_fraud_rows_per_step(0, "steady", 1.0)
-    np.testing.assert_allclose(expected_per_step, expected_per_step.mean())
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The fraud pattern (facts: "The fraud pattern")
-# ---------------------------------------------------------------------------------------------------------------
-def test_each_fraud_cash_out_follows_its_transfer(steady_days):
-    """TRANSFER then CASH_OUT of the same amount, same step, by an account other than the transfer's destination."""
-    rows = steady_days.reset_index(drop=True)
-    cash_outs = rows.index[(rows["isFraud"] == 1) & (rows["type"] == "CASH_OUT")]
-    transfers = rows.loc[cash_outs - 1]
-    assert len(cash_outs) > 150
-    assert (transfers["isFraud"].to_numpy() == 1).all()
-    assert (transfers["type"].to_numpy() == "TRANSFER").all()
-    assert (transfers["amount"].to_numpy() == rows.loc[cash_outs, "amount"].to_numpy()).all()
-    assert (transfers["step"].to_numpy() == rows.loc[cash_outs, "step"].to_numpy()).all()
-    assert (transfers["nameDest"].to_numpy() != rows.loc[cash_outs, "nameOrig"].to_numpy()).all()
-    fraud_transfer = (rows["isFraud"] == 1) & (rows["type"] == "TRANSFER")
-    unflagged_transfers = rows.index[fraud_transfer & (rows["isFlaggedFraud"] == 0)]
-    assert set(unflagged_transfers + 1) == set(cash_outs)
-
-
-def test_fraud_transfers_drain_the_victim_to_a_mule(steady_days):
-    transfers = steady_days[(steady_days["isFraud"] == 1) & (steady_days["type"] == "TRANSFER")]
-    moved = transfers[transfers["isFlaggedFraud"] == 0]
-    below_cap = moved[moved["amount"] < profiles.FRAUD_AMOUNT_CAP]
-    assert (below_cap["amount"] == below_cap["oldbalanceOrg"]).all()
-    assert (below_cap["newbalanceOrig"] == 0).all()
-    assert np.allclose(moved["newbalanceOrig"], moved["oldbalanceOrg"] - moved["amount"], atol=0.005)
-
-
-def test_fraud_rows_are_not_at_a_predictable_place_in_their_step(steady_days):
-    rows = steady_days.reset_index(drop=True)
-    step_start = rows.groupby("step").cumcount()
-    step_size = rows.groupby("step")["step"].transform("size")
-    place = (step_start / step_size)[rows["isFraud"] == 1]
-    assert 0.35 < place.mean() < 0.65 and place.std() > 0.2  # uniform: mean 0.5, sd 0.29
-
-
-def test_fraud_amounts(fraud_sample):
-    amount = fraud_sample["amount"]
-    # facts: quartiles 127k / 441k / 1.52M; tolerance 5%
-    assert amount.quantile([0.25, 0.5, 0.75]).to_numpy() == pytest.approx([127e3, 441e3, 1.52e6], rel=0.05)
-    # facts: maximum exactly 10,000,000, 3.5% of fraud rows at that cap; tolerance 0.5 points
-    assert amount.max() == profiles.FRAUD_AMOUNT_CAP
-    assert share(amount == profiles.FRAUD_AMOUNT_CAP) == pytest.approx(0.035, abs=0.005)
-
-
-def test_fraud_balance_signature(fraud_sample):
-    amount, old = fraud_sample["amount"], fraud_sample["oldbalanceOrg"]
-    # facts: amount == oldbalanceOrg in 97.8% of fraud rows, newbalanceOrig == 0 in 98.1%; tolerance 1 point
-    assert share(np.isclose(amount, old)) == pytest.approx(0.978, abs=0.01)
-    assert share(fraud_sample["newbalanceOrig"] == 0) == pytest.approx(0.981, abs=0.01)
-    # facts: oldbalanceDest == newbalanceDest == 0 with a non-zero amount in 49.6% of fraud rows; tolerance 1.5 points
-    empty_dest = (fraud_sample["oldbalanceDest"] == 0) & (fraud_sample["newbalanceDest"] == 0) & (amount > 0)
-    assert share(empty_dest) == pytest.approx(0.496, abs=0.015)
-    # facts: TRANSFER 4,097 and CASH_OUT 4,116 fraud rows: about half each
-    assert share(fraud_sample["type"] == "TRANSFER") == pytest.approx(0.5, abs=0.01)
-
-
-def test_few_genuine_transfers_and_cash_outs_look_like_fraud(steady_days):
-    """Genuine look-alikes exist but stay rare (facts: none of the real sample's genuine TRANSFER/CASH_OUT rows drains
-    exactly; 0.06% have 0/0 destination balances)."""
-    genuine = steady_days[(steady_days["isFraud"] == 0) & steady_days["type"].isin(["TRANSFER", "CASH_OUT"])]
-    empty_dest = share((genuine["oldbalanceDest"] == 0) & (genuine["newbalanceDest"] == 0) & (genuine["amount"] > 0))
-    assert empty_dest == pytest.approx(0.0006, abs=0.0003)  # ~130,000 rows: ~80 expected, sd ~9
-    drains = (genuine["amount"] == genuine["oldbalanceOrg"]) & (genuine["oldbalanceOrg"] > 0)
-    assert 0 < drains.sum() and share(drains) < 0.0003  # profiles.GENUINE_SELF_DRAIN_SHARE = 0.01%
-    assert (genuine["amount"] == profiles.FRAUD_AMOUNT_CAP).any()  # genuine 10M transfers exist too
-
-
-def test_flagged_fraud_follows_the_blocking_rule(steady_days, fraud_sample):
-    flagged = fraud_sample[fraud_sample["isFlaggedFraud"] == 1]
-    assert (flagged["type"] == "TRANSFER").all()
-    assert (flagged["newbalanceOrig"] == flagged["oldbalanceOrg"]).all()  # blocked: the balance is unchanged
-    assert (flagged[["oldbalanceDest", "newbalanceDest"]] == 0).all().all()
-    assert (flagged["amount"] >= profiles.FLAG_MIN_AMOUNT).all()  # facts: the smallest is 353,874.22
-    # facts: 16 flagged rows among PaySim's 8,213 fraud rows; tolerance 25% (~800 flagged here)
-    assert len(flagged) / len(fraud_sample) * 8_213 == pytest.approx(16, rel=0.25)
-    assert set(steady_days.loc[steady_days["isFlaggedFraud"] == 1, "isFraud"]) <= {1}
-
-
-def test_expected_rows_per_account_match_the_generator(fraud_sample):
-    rows_per_account = len(fraud_sample) / 100_000
-    assert rows_per_account == pytest.approx(expected_fraud_rows_per_account(1.0, split=False), rel=0.005)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""The main job's command: run the whole asset graph over the simulation window on the embedded defaults, then
+print what it produced and how to open the Dagster UI.
+
+    python -m fraud_assets.cli.run_pipeline          (or `make run`, which also sets up the environment)
+
+Four runs, in order, each in a fresh process, on the project's Dagster instance (so they show in the UI): ingest
+every day as one single-run backfill; train the first model as of day `FIRST_MODEL_AS_OF_DAY` (it becomes
+champion); score every day as one run; compute per-day model performance. The days after the training window are
+the out-of-time test.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pandas as pd
+
+from fraud_assets.cli.instance import prepare_dagster_home
+from fraud_assets.core.settings import Settings
+from fraud_assets.defs.dagster_compat import partition_range_tags
+from fraud_assets.defs.names import FRAUD_MODEL
+from fraud_assets.defs.partitions import partition_key_of_day
+from fraud_assets.ml.evaluation import evaluate
+
+FIRST_MODEL_AS_OF_DAY = 15  # trains on days 0-11, validates on 12-14 (labels one day late); days 16+ are unseen
+# The console shows the steps' progress lines and warnings; every event, DEBUG included, is in the run's log in the UI.
+CONSOLE_LOG_LEVEL = "INFO"
+
+
+def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
+            run_config: dict | None = None) -> dg.ExecuteInProcessResult:
+    """Execute one job of the code location in this process, on the instance under DAGSTER_HOME."""
+    prepare_dagster_home(settings.dagster_home)
+    from fraud_assets.defs import build_definitions
+
+    job = build_definitions(settings).resolve_job_def(job_name)
+    tags = partition_range_tags(*partition_keys) if partition_keys else {}
+    run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    failed_steps: list[str]
+
+
+def quiet_dagster_warnings() -> None:
+    for category in (dg.BetaWarning, dg.PreviewWarning):  # about Dagster APIs the project chose; not for the user
+        warnings.filterwarnings("ignore", category=category)
+
+
+def _run_job_outcome(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None,
+                     run_config: dict | None) -> RunOutcome:
+    quiet_dagster_warnings()
+    result = run_job(settings, job_name, partition_keys, run_config)
+    return RunOutcome(result.success, result.run_id, [event.step_key for event in result.all_events if event.is_step_failure])
+
+
+def run_job_in_child(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
+                     run_config: dict | None = None) -> RunOutcome:
+    """`run_job` in a fresh process, as Dagster's run launcher runs each run: what a run held in memory goes back to
+    the system when it ends (in one long process, the allocator keeps the peak of every earlier run)."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(_run_job_outcome, settings, job_name, partition_keys, run_config).result()
+
+
+def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(sql).fetchdf()
+
+
+def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
+    """Quality of the scored predictions on days >= first_day against ground truth."""
+    rows = warehouse_frame(settings, f"""
+        SELECT p.day, p.score, p.threshold, p.amount, c.isFraud
+        FROM fraud.scored_predictions p JOIN fraud.cleaned_transactions c USING (transaction_id)
+        WHERE p.day >= {first_day}""")
+    return evaluate(rows["isFraud"].to_numpy(), rows["score"].to_numpy(), float(rows["threshold"].iloc[0]),
+                    rows["amount"].to_numpy(), rows["day"].to_numpy(), settings.alert_budget_per_day)
+
+
+def main() -> int:
+    quiet_dagster_warnings()
+    settings = Settings.from_env()
+    window = (partition_key_of_day(0), partition_key_of_day(settings.simulation_days - 1))
+    print(f"Running the asset graph over {settings.simulation_days} simulation days ({window[0]}..{window[1]}) from "
+          f"the {settings.source} source, scale {settings.simulation.scale}, scenario {settings.simulation.scenario!r}; "
+          f"data in {settings.data_dir}")
+    model_config = {"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY}}}}
+    stages = [
+        ("ingest every day (one backfill run)", "daily_ingest_job", window, None),
+        (f"train the first model as of day {FIRST_MODEL_AS_OF_DAY}", "train_model_job", None, model_config),
+        ("score every day with the champion (one backfill run)", "daily_scoring_job", window, None),
+        ("per-day model performance", "model_performance_job", None, None),
+    ]
+    for number, (title, job_name, partition_keys, run_config) in enumerate(stages, start=1):
+        print(f"[{number}/{len(stages)}] {title} ...", flush=True)
+        started = time.perf_counter()
+        result = run_job_in_child(settings, job_name, partition_keys, run_config)
+        print(f"[{number}/{len(stages)}] {title}: {'done' if result.success else 'FAILED'} "
+              f"in {time.perf_counter() - started:.1f} s (run {result.run_id})", flush=True)
+        if not result.success:
+            print(f"The run failed in steps {result.failed_steps}; what it would have replaced keeps its previous state. "
+                  "Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
+            print_ui_hint(settings)
+            return 1
+    print_summary(settings)
+    print_ui_hint(settings)
+    return 0
+
+
+def print_summary(settings: Settings) -> None:
+    ingest = warehouse_frame(settings, "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
+    print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
+          f"{int(ingest['fraud'][0]):,} fraud")
+    quality = out_of_time_quality(settings, FIRST_MODEL_AS_OF_DAY + 1)
+    print(f"Champion on days {FIRST_MODEL_AS_OF_DAY + 1}+ (never seen in training): AUPRC {quality['auprc']:.3f}, "
+          f"ROC AUC {quality['roc_auc']:.4f}, recall at {settings.alert_budget_per_day} alerts/day "
+          f"{quality['recall_at_budget']:.3f} (precision {quality['precision_at_budget']:.3f}), "
+          f"at its threshold: precision {quality['precision']:.3f}, recall {quality['recall']:.3f}")
+    performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
+    print("\nPer day (model_performance):")
+    print(performance.to_string(index=False, float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
+
+
+def print_ui_hint(settings: Settings) -> None:
+    print(f"""
+Next: `make up` starts every service on this data ({settings.data_dir}); Ctrl-C stops them all:
+  Dagster UI       http://127.0.0.1:3000   asset graph, backfills, asset checks; the daemon runs the sensors
+  Scoring service  http://127.0.0.1:3001   POST /predict with the champion (BENTOML_HOME={settings.model_store_home})
+  Label app        http://127.0.0.1:7860   review and label the alerts (demo login analyst / analyst)
+  MLflow UI        http://127.0.0.1:5000   experiments and the model registry
+One at a time: make dev, make serve, make label-app, make mlflow-ui.""")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Every setting of the system, read from the environment in this one place, with its documented default.
+
+Asset bodies never read the environment: `build_definitions(settings)` builds typed resources from a `Settings`,
+and the README's configuration table lists the same variables with the same defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from fraud_assets.simulation.settings import SimulationSettings
+
+# Day 0 of the simulation: a fixed date in the past, so partition keys never move.
+SIMULATION_START_DATE = date(2025, 1, 1)
+
+
+def simulation_epoch() -> datetime:
+    """Midnight of day 0 as a naive timestamp (DuckDB TIMESTAMP columns are naive)."""
+    return datetime.combine(SIMULATION_START_DATE, datetime.min.time())
+
+DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once the day is this many days old
+DEFAULT_ALERT_BUDGET_PER_DAY = 60  # alerts the analysts review a day at the demo scale
+
+
+def env_str(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_number(name: str, default: float, cast: type):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return cast(raw)
+    except ValueError:
+        raise ValueError(
+            f"environment variable {name}={raw!r} is not a valid {cast.__name__}; unset it to use the default {default}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The system's configuration; `Settings.from_env()` reads it from the environment."""
+
+    data_dir: Path = Path("data")
+    source: str = "simulator"  # or "paysim_csv"
+    paysim_csv_path: str = ""
+    simulation: SimulationSettings = SimulationSettings()  # the simulator's settings, also the number of days
+    label_delay_days: int = DEFAULT_LABEL_DELAY_DAYS
+    alert_budget_per_day: int = DEFAULT_ALERT_BUDGET_PER_DAY
+    mlflow_tracking_uri: str = ""
+    bentoml_home: Path | None = None
+    retrain_cooldown_seconds: float = 600.0
+
+    @property
+    def simulation_days(self) -> int:
+        """Days of the simulation: the partitions of every daily asset (PaySim's 31 by default)."""
+        return self.simulation.num_days
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def model_store_home(self) -> Path:
+        return self.bentoml_home or self.data_dir / "bentoml"
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.data_dir / "mlartifacts"
+
+    @property
+    def label_store_path(self) -> Path:
+        return self.data_dir / "labels.sqlite"
+
+    @property
+    def decision_log_path(self) -> Path:
+        return self.data_dir / "decisions.sqlite"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.data_dir / "exports"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        defaults = SimulationSettings()
+        return cls(
+            data_dir=Path(env_str("FRAUD_DATA_DIR", "data")).resolve(),
+            source=env_str("FRAUD_SOURCE", "simulator"),
+            paysim_csv_path=env_str("FRAUD_PAYSIM_CSV", ""),
+            simulation=SimulationSettings(
+                seed=env_number("FRAUD_SIMULATION_SEED", defaults.seed, int),
+                scale=env_number("FRAUD_SIMULATION_SCALE", defaults.scale, float),
+                num_days=env_number("FRAUD_SIMULATION_DAYS", defaults.num_days, int),
+                volume_profile=env_str("FRAUD_VOLUME_PROFILE", defaults.volume_profile),
+                scenario=env_str("FRAUD_DRIFT_SCENARIO", defaults.scenario),
+                drift_start_day=env_number("FRAUD_DRIFT_START_DAY", defaults.drift_start_day, int),
+                drift_strength=env_number("FRAUD_DRIFT_STRENGTH", defaults.drift_strength, float),
+            ),
+            label_delay_days=env_number("FRAUD_LABEL_DELAY_DAYS", DEFAULT_LABEL_DELAY_DAYS, int),
+            alert_budget_per_day=env_number("FRAUD_ALERT_BUDGET_PER_DAY", DEFAULT_ALERT_BUDGET_PER_DAY, int),
+            mlflow_tracking_uri=env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
+            bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
+            retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
+        )

@@ -1,0 +1,53 @@
+"""scored_predictions: every cleaned transaction of a day scored by the champion, with alerts and reasons."""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import pandas as pd
+
+from fraud_assets.core.progress import DayProgress
+from fraud_assets.defs.names import FRAUD_MODEL
+from fraud_assets.defs.partitions import PARTITION_COLUMN_METADATA, daily_asset_args
+from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.ml.batch_scoring import score_days, score_histogram
+
+
+def scored_predictions(
+    context: dg.AssetExecutionContext,
+    cleaned_transactions: pd.DataFrame,
+    model_registry: ModelRegistry,
+) -> dg.Output[pd.DataFrame]:
+    champion = model_registry.load_champion()
+    if champion is None:
+        raise dg.Failure("There is no champion model yet: materialize fraud_model first (the main job does it).")
+    progress = DayProgress(context.log, f"scored_predictions: scored by v{champion.version}",
+                           int(cleaned_transactions["day"].nunique()))
+    predictions = score_days(cleaned_transactions, champion.booster, champion.threshold, champion.version,
+                             datetime.now(timezone.utc), progress.day_done)
+    labeled = predictions.assign(label=cleaned_transactions["isFraud"].to_numpy())
+    alerts = labeled[labeled["is_alert"]]
+    return dg.Output(predictions, metadata={
+        "model_version": champion.version,
+        "threshold": champion.threshold,
+        "row_count": len(predictions),
+        **progress.metadata(),
+        "alert_count": int(predictions["is_alert"].sum()),
+        "alerts_per_day": dg.MetadataValue.md(
+            predictions.groupby("day")["is_alert"].sum().rename("alerts").to_frame().to_markdown()),
+        "score_histogram": dg.MetadataValue.md(score_histogram(predictions["score"].to_numpy()).to_markdown(index=False)),
+        "precision_at_threshold_ground_truth": float(alerts["label"].mean()) if len(alerts) else float("nan"),
+        "recall_at_threshold_ground_truth": (
+            float(alerts["label"].sum() / labeled["label"].sum()) if labeled["label"].sum() else float("nan")),
+        "preview": dg.MetadataValue.md(alerts.drop(columns="label").head(10).to_markdown(index=False)),
+    })
+
+
+def build_scored_predictions(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    return dg.asset(
+        **daily_asset_args(partitions),
+        deps=[FRAUD_MODEL],
+        metadata=PARTITION_COLUMN_METADATA,
+        group_name="scoring",
+        kinds={"xgboost", "duckdb"},
+        description="Every cleaned transaction of the day scored by the current champion, with alerts and reasons.",
+    )(scored_predictions)

@@ -1,0 +1,35 @@
+"""Every resource of the code location, built from one `Settings` by `build_resources`."""
+
+from __future__ import annotations
+
+from dagster_duckdb import DuckDBResource
+
+from fraud_assets.core.settings import Settings
+from fraud_assets.defs.resources.mlflow_tracking import EXPERIMENT_NAME, mlflow_tracking_in_data_dir
+from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
+from fraud_assets.defs.resources.review_policy import ReviewPolicy
+from fraud_assets.defs.resources.stores import AppExports, DriftReports, LabelStore
+from fraud_assets.defs.resources.transaction_source import TransactionSource
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, WarehouseIOManager
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """The resources, by the key assets, checks, sensors and schedules name them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
+        "warehouse": DuckDBResource(database=str(settings.warehouse_path)),  # direct reads, a day at a time
+        "transaction_source": TransactionSource.from_settings(settings),
+        "mlflow": mlflow_tracking_in_data_dir.configured({
+            "experiment_name": EXPERIMENT_NAME,
+            "mlflow_tracking_uri": settings.tracking_uri,
+            "artifact_location": str(settings.mlflow_artifacts_dir),
+        }),
+        "model_registry": ModelRegistry.from_settings(settings),
+        "label_store": LabelStore(path=str(settings.label_store_path)),
+        "app_exports": AppExports(exports_dir=str(settings.exports_dir)),
+        "drift_reports": DriftReports(reports_dir=str(settings.reports_dir)),
+        "review_policy": ReviewPolicy.from_settings(settings),
+        "retrain_policy": RetrainPolicy(cooldown_seconds=settings.retrain_cooldown_seconds),
+    }

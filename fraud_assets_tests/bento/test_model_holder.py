@@ -1,0 +1,94 @@
+"""The model holder (hot swap) on its own: broken entries, partly written entries, the cross-worker reload marker,
+the packed store."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from bento.model_holder import ModelHolder
+from fraud_assets.core.bentoml_compat import create_model
+from fraud_assets.core.served_models import load_served_model, newest_served_tag, served_model_store
+
+
+def copy_store(source, target):
+    shutil.copytree(source / "models", target / "models")
+    return target
+
+
+def save_broken_entry(home, champion, version: str) -> None:
+    """A newer, complete `fraud_model` entry whose booster file is garbage (a failed or foreign write)."""
+    with create_model("fraud_model", served_model_store(home), {}, champion.card(version).to_dict()) as model:
+        Path(model.path_of("booster.json")).write_text("{not a booster")
+        champion.reference_sample.to_parquet(model.path_of("reference_sample.parquet"), index=False)
+
+
+def test_a_broken_newer_entry_keeps_the_current_model_until_a_good_one_comes(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    holder = ModelHolder([home])
+    assert holder.refresh().current.version == "1"
+    save_broken_entry(home, trained_champion, "2")
+    assert holder.refresh_quietly() is False  # logs the error
+    assert holder.current.version == "1"
+    trained_champion.save(home, "3")
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.previous.version, outcome.current.version) == (True, "1", "3")
+    assert holder.refresh().changed is False
+
+
+def test_entries_written_only_in_part_are_skipped_and_hide_no_later_promotion(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    served = newest_served_tag(home, "fraud_model")
+    entries = home / "models" / "fraud_model"
+    # A promotion killed before BentoML wrote model.yaml; one killed while writing it; one without its booster.
+    (entries / "killedbeforeyaml").mkdir()
+    (entries / "killedbeforeyaml" / "booster.json").write_text("{")
+    cut_short = entries / "killedinyaml"
+    shutil.copytree(entries / served.split(":")[1], cut_short)
+    (cut_short / "model.yaml").write_text("name: fraud_model\nversion: killedinyaml\ncreation_time: [")
+    without_booster = entries / "withoutbooster"
+    shutil.copytree(entries / served.split(":")[1], without_booster)
+    (without_booster / "booster.json").unlink()
+    with pytest.raises(Exception):  # what BentoML's own listing does with such a folder
+        served_model_store(home).list("fraud_model")
+
+    assert newest_served_tag(home, "fraud_model") == served
+    assert load_served_model(home, "fraud_model").version == "1"
+    holder = ModelHolder([home])
+    assert holder.refresh().current.version == "1"
+    newer = trained_champion.save(home, "2")  # a later promotion is seen despite the debris
+    assert newest_served_tag(home, "fraud_model") == newer
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.current.version, outcome.current.tag) == (True, "2", newer)
+    assert load_served_model(home, "fraud_model", served).version == "1"  # an older entry, by its tag
+
+
+def test_the_reload_marker_makes_other_holders_check_the_store_at_once(tmp_path, model_home, trained_champion):
+    home = copy_store(model_home, tmp_path)
+    marker = tmp_path / "data" / "fraud_service.reload"
+    other_worker = ModelHolder([home], poll_seconds=3600, reload_marker=marker)
+    other_worker.refresh()
+    other_worker.start()
+    try:
+        trained_champion.save(home, "2")
+        time.sleep(1.0)
+        assert other_worker.current.version == "1"  # its next poll is an hour away
+        ModelHolder([home], reload_marker=marker).request_reload_everywhere()
+        deadline = time.monotonic() + 10
+        while other_worker.current.version != "2" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert other_worker.current.version == "2"
+    finally:
+        other_worker.stop()
+
+
+def test_a_packed_store_is_used_only_when_the_configured_one_is_empty(tmp_path, model_home, trained_champion):
+    configured, packed = tmp_path / "configured", copy_store(model_home, tmp_path / "packed")
+    holder = ModelHolder([configured, packed])
+    assert holder.refresh().current.home == packed
+    trained_champion.save(configured, "7")
+    assert holder.refresh().current.version == "7"
+

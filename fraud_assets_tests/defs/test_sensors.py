@@ -1,0 +1,85 @@
+"""The retraining sensor's rules: dedupe of handled failures, the in-flight guard, the cooldown, the window."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from fraud_assets.defs.names import SCORE_DRIFT_CHECK
+from fraud_assets.defs.partitions import partition_key_of_day
+from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
+from fraud_assets.defs.schedules import clock_run_requests
+from fraud_assets.defs.sensors import (
+    CheckFailure,
+    RetrainCursor,
+    decide_retraining,
+    retrain_on_failed_checks_sensor,
+)
+
+
+def failure(day: int, run_id: str = "run-a", check: str = SCORE_DRIFT_CHECK.name) -> CheckFailure:
+    return CheckFailure(check, day, run_id)
+
+
+def test_fresh_failures_after_the_window_request_one_retraining():
+    decision = decide_retraining([failure(21), failure(20), failure(12)], RetrainCursor(), champion_last_day=14,
+                                 retrain_in_flight=False, now=1000.0, cooldown_seconds=600)
+    assert decision.request and decision.first_failed_day == 20
+    assert {f.day for f in decision.new_failures} == {12, 20, 21}
+
+
+def test_the_days_to_rescore_start_at_the_first_failure_after_the_champions_window_handled_or_not():
+    # Days 20-22 failed and asked for retrainings whose challengers were not promoted: the champion (window up to
+    # day 14) still scored them, so a promoted model from day 23's request must re-score them too.
+    handled = RetrainCursor(handled=[failure(day).key for day in (20, 21, 22)])
+    decision = decide_retraining([failure(day) for day in (20, 21, 22, 23)], handled, 14, False, 1000.0, 600)
+    assert decision.request and decision.first_failed_day == 20
+    assert [f.day for f in decision.new_failures] == [23] and "re-score from day 20" in decision.reason
+    # Once a model validated up to day 22 is champion, only the days after its window count.
+    after_promotion = decide_retraining([failure(day) for day in (20, 21, 22, 23, 24)], handled, 22, False, 1000.0, 600)
+    assert after_promotion.request and after_promotion.first_failed_day == 23
+
+
+def test_handled_failures_days_inside_the_window_in_flight_runs_and_the_cooldown_all_hold_back():
+    handled = RetrainCursor(handled=[failure(20).key], last_request_time=0.0)
+    assert not decide_retraining([failure(20)], handled, 14, False, 1000.0, 600).request
+    assert not decide_retraining([failure(10)], RetrainCursor(), 14, False, 1000.0, 600).request
+    in_flight = decide_retraining([failure(22)], RetrainCursor(), 14, True, 1000.0, 600)
+    assert not in_flight.request and in_flight.new_failures == []  # reconsidered once the run ends
+    cooling = decide_retraining([failure(22)], RetrainCursor(last_request_time=900.0), 14, False, 1000.0, 600)
+    assert not cooling.request and "cooldown" in cooling.reason
+
+
+def report_failed_check(instance: dg.DagsterInstance, day: int) -> None:
+    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+        asset_key=SCORE_DRIFT_CHECK.asset_key, check_name=SCORE_DRIFT_CHECK.name,
+        passed=False, metadata={}, partition=partition_key_of_day(day)))
+
+
+def tick(instance, cursor, cooldown_seconds, tmp_path):
+    resources = {"model_registry": ModelRegistry(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", bentoml_home=str(tmp_path / "bentoml")),
+                 "retrain_policy": RetrainPolicy(cooldown_seconds=cooldown_seconds)}
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
+    return retrain_on_failed_checks_sensor.evaluate_tick(context)
+
+
+def test_the_sensor_on_a_real_instance_does_not_storm(tmp_path):
+    with dg.instance_for_test() as instance:
+        for day in range(20, 31):  # a backfill that failed eleven days at once
+            report_failed_check(instance, day)
+        first = tick(instance, None, 3600, tmp_path)
+        assert len(first.run_requests) == 1
+        assert first.run_requests[0].tags["fraud/rescore_from_day"] == "20"
+        again = tick(instance, first.cursor, 3600, tmp_path)
+        assert again.run_requests == [] and "no failed check" in again.skip_message
+        report_failed_check(instance, 19)  # a new failure, within the cooldown
+        cooling = tick(instance, again.cursor, 3600, tmp_path)
+        assert cooling.run_requests == [] and "cooldown" in cooling.skip_message
+        assert len(tick(instance, cooling.cursor, 0, tmp_path).run_requests) == 1
+
+
+@pytest.mark.parametrize("newest, expected", [(None, ["clock-day-0"]), (4, ["clock-day-5", "clock-recall-check-day-3"]),
+                                              (30, ["clock-recall-check-day-29"])])
+def test_the_clock_asks_for_the_next_day_and_the_matured_days_recall(newest, expected):
+    assert [request.run_key for request in clock_run_requests(newest, 31, 1)] == expected
