@@ -23,7 +23,10 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m fraud_assets.cli.run_pipeline
 
+# The linter and the import contracts (pyproject.toml) first, then the suite.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Every service at once (Dagster UI and daemon, scoring service, label app, MLflow UI); Ctrl-C stops them all.

@@ -51,13 +51,15 @@ def main() -> None:
         for _ in range(args.repeats):
             started = time.perf_counter()
             current = sample_rows(day, SAMPLE_ROWS, 11)
-            frames = [monitored_frame(rows, predict_scores(booster, build_features(rows))) for rows in (current, reference)]
+            frames = [monitored_frame(rows, predict_scores(booster, build_features(rows)))
+                      for rows in (current, reference)]
             prepared = time.perf_counter()
             result = measure_drift(frames[0], frames[1], 20)
             measured = time.perf_counter()
             result.snapshot.save_html(os.path.join(scratch, "report.html"))
             saved = time.perf_counter()
-            for name, seconds in zip(stages, [prepared - started, measured - prepared, saved - measured, saved - started]):
+            for name, seconds in zip(stages,
+                                     [prepared - started, measured - prepared, saved - measured, saved - started]):
                 stages[name].append(seconds)
     print(f"{date.today()} {cpu_model()}, nproc {os.cpu_count()}; one day = {len(day):,} rows (scale {args.scale}), "
           f"sampled to {SAMPLE_ROWS:,}; {args.repeats} repeats; load average {os.getloadavg()[0]:.1f}")

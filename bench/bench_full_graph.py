@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from bench_ingest import machine_description, print_table, step_timeline
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +48,8 @@ def run_main_job(scale: float, data_dir: Path) -> dict:
     stdout_path, stderr_path = data_dir / "main_job.stdout", data_dir / "main_job.stderr"
     data_dir.mkdir(parents=True, exist_ok=True)
     started_wall, started = time.time(), time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "fraud_assets.cli.run_pipeline"], cwd=PROJECT_ROOT, env=environment,
-                               stdout=stdout_path.open("w"), stderr=stderr_path.open("w"))
+    process = subprocess.Popen([sys.executable, "-m", "fraud_assets.cli.run_pipeline"], cwd=PROJECT_ROOT,
+                               env=environment, stdout=stdout_path.open("w"), stderr=stderr_path.open("w"))
     parent = psutil.Process(process.pid)
     samples: list[tuple[float, int]] = []
     while process.poll() is None:

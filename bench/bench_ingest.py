@@ -10,13 +10,13 @@ raw_transactions and cleaned_transactions as one backfill run in under 3 minutes
 memory under 6 GB.
 
 What it measures:
-1. `run_job(Settings(data_dir=<fresh temp dir>, simulation=SimulationSettings(scale=scale)), "daily_ingest_job", (day 0, day 30))` in a
-   child process (this script with --child), once per repeat, each on a fresh data dir. Wall time of `run_job`
-   (reported by the child), wall time of the whole child process (interpreter start and imports included), and peak
-   memory: the child's own ru_maxrss, and the peak of the summed RSS of the child's process tree polled every 50 ms.
-   The child also reports its CPU time, and reads the run's event log for how long each step took, split into
-   loading inputs, computing, and handling outputs (DuckDB writes plus per-partition materialization and check
-   events); the parent adds the highest RSS polled while each step ran.
+1. `run_job(Settings(data_dir=<fresh temp dir>, simulation=SimulationSettings(scale=scale)), "daily_ingest_job",
+   (day 0, day 30))` in a child process (this script with --child), once per repeat, each on a fresh data dir. Wall
+   time of `run_job` (reported by the child), wall time of the whole child process (interpreter start and imports
+   included), and peak memory: the child's own ru_maxrss, and the peak of the summed RSS of the child's process tree
+   polled every 50 ms. The child also reports its CPU time, and reads the run's event log for how long each step
+   took, split into loading inputs, computing, and handling outputs (DuckDB writes plus per-partition
+   materialization and check events); the parent adds the highest RSS polled while each step ran.
 2. The pure stages, in this process, at the same scale: simulate_days for the 31 days, prepare_raw_transactions,
    validate_transactions, and (for comparison with the IO manager) a plain DuckDB write and read-back of the cleaned
    rows, with wall and CPU time and the peak RSS after each. Their sum is the baseline the job time is compared
@@ -90,7 +90,8 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
     print("  ".join(header.ljust(width) for header, width in zip(headers, widths)))
     print("  ".join("-" * width for width in widths))
     for row in cells:
-        print("  ".join(cell.rjust(width) if i else cell.ljust(width) for i, (cell, width) in enumerate(zip(row, widths))))
+        print("  ".join(cell.rjust(width) if i else cell.ljust(width)
+                        for i, (cell, width) in enumerate(zip(row, widths))))
 
 
 def share(part: float, whole: float) -> str:
@@ -153,8 +154,8 @@ def child_main(scale: float, data_dir: Path) -> None:
     import duckdb
 
     from fraud_assets.cli.run_pipeline import run_job
-    from fraud_assets.defs.partitions import partition_key_of_day
     from fraud_assets.core.settings import Settings
+    from fraud_assets.defs.partitions import partition_key_of_day
     from fraud_assets.simulation.settings import SimulationSettings
 
     settings = Settings(data_dir=data_dir, simulation=SimulationSettings(scale=scale, num_days=NUM_DAYS))
@@ -186,7 +187,8 @@ def child_main(scale: float, data_dir: Path) -> None:
         "cpu_seconds": usage.ru_utime + usage.ru_stime,  # of the whole child process, imports included
         "wall_start": wall_start,
         "before_first_step": min((step["start"] for step in timeline), default=run_seconds),
-        "after_last_step": wall_end - max((marks["end"] for marks in steps.values() if "end" in marks), default=wall_end),
+        "after_last_step": wall_end - max((marks["end"] for marks in steps.values() if "end" in marks),
+                                          default=wall_end),
         "timeline": timeline,
         "events_by_type": events_by_type,
         "counts": counts,
@@ -201,7 +203,8 @@ def run_child(scale: float) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="bench_ingest_") as data_dir:
         stdout_path, stderr_path = Path(data_dir) / "child.stdout", Path(data_dir) / "child.stderr"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {**os.environ,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
         env.pop("FRAUD_SIMULATION_DAYS", None)  # the partitions are built at import: keep the default 31 days
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -259,8 +262,8 @@ def time_stages(scale: float, repeats: int, profile: bool) -> tuple[dict, dict, 
     import duckdb
 
     from fraud_assets.core.settings import simulation_epoch
-    from fraud_assets.simulation import SimulationSettings, simulate_days
     from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions
+    from fraud_assets.simulation import SimulationSettings, simulate_days
 
     settings = SimulationSettings(seed=42, scale=scale, num_days=NUM_DAYS)
     wall: dict[str, list[float]] = {name: [] for name in STAGES}
@@ -342,7 +345,8 @@ STAGES = [
 # ---------------------------------------------------------------------------------------------------------------
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="simulator scale (1.0 = PaySim's 6.36M rows over 31 days)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="simulator scale (1.0 = PaySim's 6.36M rows over 31 days)")
     parser.add_argument("--job-repeats", type=int, default=3, help="backfill runs, each in a fresh child and data dir")
     parser.add_argument("--stage-repeats", type=int, default=3, help="repetitions of the in-process stage timings")
     parser.add_argument("--profile", action="store_true",
@@ -356,15 +360,18 @@ def main() -> int:
 
     print("# bench_ingest: daily_ingest_job over 31 days as one backfill run\n")
     print("\n".join(machine_description()))
-    print(f"scale       {args.scale}  (job repeats {args.job_repeats}, stage repeats {args.stage_repeats})\n", flush=True)
+    print(f"scale       {args.scale}  (job repeats {args.job_repeats}, stage repeats {args.stage_repeats})\n",
+          flush=True)
 
     reports = []
     for repeat in range(args.job_repeats):
         report = run_child(args.scale)
         reports.append(report)
-        print(f"run {repeat + 1}/{args.job_repeats}: run_job {report['run_seconds']:.1f} s, process {report['process_seconds']:.1f} s "
+        print(f"run {repeat + 1}/{args.job_repeats}: run_job {report['run_seconds']:.1f} s, "
+              f"process {report['process_seconds']:.1f} s "
               f"(CPU {report.get('cpu_seconds', float('nan')):.1f} s, load avg now {os.getloadavg()[0]:.1f}), "
-              f"peak RSS {report['peak_rss_bytes'] / 1e9:.2f} GB (tree {report['peak_tree_rss_bytes'] / 1e9:.2f} GB)", flush=True)
+              f"peak RSS {report['peak_rss_bytes'] / 1e9:.2f} GB (tree {report['peak_tree_rss_bytes'] / 1e9:.2f} GB)",
+              flush=True)
     median_run = print_job_report(reports) if reports else float("nan")
     median_cpu = statistics.median(r.get("cpu_seconds", float("nan")) for r in reports) if reports else float("nan")
 
@@ -379,10 +386,11 @@ def main() -> int:
         ["stage", "wall time", "CPU time", "rows/s (wall)", "share of run_job", "peak RSS after it (GB)"],
         [[name, median_and_range(stage_times["wall"][name]), f"{cpu[name]:.2f} s", f"{stage_rows / wall[name]:,.0f}",
           share(wall[name], median_run), f"{stage_memory[name] / 1e9:.2f}"] for name in STAGES]
-        + [["sum of the stages (baseline)", f"{stage_wall:.2f} s", f"{stage_cpu:.2f} s", f"{stage_rows / stage_wall:,.0f}",
-            share(stage_wall, median_run), ""]],
+        + [["sum of the stages (baseline)", f"{stage_wall:.2f} s", f"{stage_cpu:.2f} s",
+            f"{stage_rows / stage_wall:,.0f}", share(stage_wall, median_run), ""]],
     )
-    print(f"\n(peak RSS of this process before the stages: {before_stages / 1e9:.2f} GB; the stages hold what a run holds "
+    print(f"\n(peak RSS of this process before the stages: {before_stages / 1e9:.2f} GB; "
+          "the stages hold what a run holds "
           "in turn: source, then raw, then cleaned + rejected, then DuckDB's copy; load avg now "
           f"{os.getloadavg()[0]:.1f})")
     if reports:
@@ -427,8 +435,8 @@ def print_job_report(reports: list[dict]) -> float:
              f"{median_report['before_first_step']:.1f}", "", "", "", ""]]
     for step in timeline:
         rows.append([step["step"].replace("cleaned_transactions_cleaned_transactions_", "check: "),
-                     f"{step['total']:.1f}", f"{step['inputs']:.1f}", f"{step['compute']:.1f}", f"{step['outputs']:.1f}",
-                     f"{step['peak_rss_bytes'] / 1e9:.2f}"])
+                     f"{step['total']:.1f}", f"{step['inputs']:.1f}", f"{step['compute']:.1f}",
+                     f"{step['outputs']:.1f}", f"{step['peak_rss_bytes'] / 1e9:.2f}"])
     gaps = median_report["run_seconds"] - median_report["before_first_step"] - median_report["after_last_step"] - sum(
         step["total"] for step in timeline)
     rows.append(["between steps", f"{gaps:.1f}", "", "", "", ""])

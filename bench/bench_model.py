@@ -50,16 +50,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import xgboost as xgb  # noqa: E402
+from bench_ingest import machine_description, median_and_range, print_table  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from bench_ingest import machine_description, median_and_range, print_table  # noqa: E402
-from fraud_assets.ml.features import build_features  # noqa: E402
+from fraud_assets.core.settings import simulation_epoch  # noqa: E402
+from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions  # noqa: E402
 from fraud_assets.ml.batch_scoring import score_transactions  # noqa: E402
+from fraud_assets.ml.features import build_features  # noqa: E402
 from fraud_assets.ml.thresholds import choose_threshold, threshold_for_alert_budget  # noqa: E402
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
-from fraud_assets.core.settings import simulation_epoch  # noqa: E402
 from fraud_assets.simulation import SimulationSettings, simulate_days  # noqa: E402
-from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions  # noqa: E402
 
 TRAIN_TARGET_SECONDS = 180.0
 TARGET_RATIO = 0.5
@@ -115,7 +115,8 @@ def bench_training(settings: SimulationSettings, last_train_day: int, validation
     rounds_trained = min(params.n_estimators, trained.best_iteration + 1 + params.early_stopping_rounds)
     valid_scores = predict_scores(trained.booster, valid_X)
     budget = max(1, round(ALERTS_PER_DAY_AT_SCALE_0_1 * settings.scale / 0.1))
-    threshold = choose_threshold("alert_budget", valid_scores, valid_y, amounts[valid_rows], days[valid_rows], budget, 200.0)
+    threshold = choose_threshold("alert_budget", valid_scores, valid_y, amounts[valid_rows], days[valid_rows], budget,
+                                 200.0)
     return {
         "n_rows": n_rows,
         "days": (0, last_train_day),
@@ -138,7 +139,8 @@ def bench_training(settings: SimulationSettings, last_train_day: int, validation
         "budget": budget,
         "peak_rss_gb": peak_rss_gb(),
         # kept for the fixed 200-tree booster
-        "train_X": train_X, "train_y": train_y, "valid_X": valid_X, "valid_y": valid_y, "valid_days_array": days[valid_rows],
+        "train_X": train_X, "train_y": train_y, "valid_X": valid_X, "valid_y": valid_y,
+        "valid_days_array": days[valid_rows],
         "scale_pos_weight": trained.scale_pos_weight,
     }
 
@@ -211,7 +213,8 @@ class _PartTimer:
 def bench_scoring(transactions: pd.DataFrame, booster: xgb.Booster, threshold: float, repeats: int) -> dict:
     now = datetime.now(timezone.utc)
     features = build_features(transactions)
-    matrix = np.ascontiguousarray(features[booster.feature_names].to_numpy() if booster.feature_names else features.to_numpy())
+    matrix = np.ascontiguousarray(
+        features[booster.feature_names].to_numpy() if booster.feature_names else features.to_numpy())
     del features
 
     def ceiling():
@@ -222,7 +225,8 @@ def bench_scoring(transactions: pd.DataFrame, booster: xgb.Booster, threshold: f
 
     ceiling()
     end_to_end()  # warm-up
-    times: dict[str, list[float]] = {"ceiling": [], "end_to_end": [], "instrumented": [], **{name: [] for name in [*PARTS, ASSEMBLY]}}
+    times: dict[str, list[float]] = {"ceiling": [], "end_to_end": [], "instrumented": [],
+                                     **{name: [] for name in [*PARTS, ASSEMBLY]}}
     for _ in range(repeats):  # interleaved, so that noise on the shared machine hits every measure alike
         for name, function in [("ceiling", ceiling), ("end_to_end", end_to_end)]:
             gc.collect()
@@ -245,7 +249,8 @@ def bench_scoring(transactions: pd.DataFrame, booster: xgb.Booster, threshold: f
         "n_alerts": int(predictions["is_alert"].sum()),
         "n_days": int(transactions["day"].nunique()),
         "n_trees": booster.num_boosted_rounds(),
-        "matches": bool(np.array_equal(predictions["score"].to_numpy(), np.asarray(booster.inplace_predict(matrix), dtype=np.float64))),
+        "matches": bool(np.array_equal(predictions["score"].to_numpy(),
+                                       np.asarray(booster.inplace_predict(matrix), dtype=np.float64))),
     }
 
 
@@ -262,12 +267,14 @@ def profile_end_to_end(transactions: pd.DataFrame, booster: xgb.Booster, thresho
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="simulator scale (1.0 = PaySim's rate, ~205k rows/day)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="simulator scale (1.0 = PaySim's rate, ~205k rows/day)")
     parser.add_argument("--last-train-day", type=int, default=24, help="train+validate on days 0..this day")
     parser.add_argument("--validation-days", type=int, default=3)
     parser.add_argument("--score-days", type=int, default=5, help="days scored in (b), right after the training window")
     parser.add_argument("--repeats", type=int, default=5, help="repetitions of each scoring measure (median reported)")
-    parser.add_argument("--fixed-train-rows", type=int, default=500_000, help="training rows of the fixed 200-tree booster")
+    parser.add_argument("--fixed-train-rows", type=int, default=500_000,
+                        help="training rows of the fixed 200-tree booster")
     args = parser.parse_args()
 
     print("# bench_model: training time and batch-scoring throughput\n")
@@ -280,15 +287,16 @@ def main() -> int:
     trained = training["trained"]
     print(f"## (a) Training on days {training['days'][0]}-{training['days'][1]}: {training['n_rows']:,} rows "
           f"(train days {training['train_days'][0]}-{training['train_days'][1]}: {training['n_train']:,} rows, "
-          f"{training['n_train_fraud']:,} fraud; validation days {training['valid_days'][0]}-{training['valid_days'][1]}: "
+          f"{training['n_train_fraud']:,} fraud; "
+          f"validation days {training['valid_days'][0]}-{training['valid_days'][1]}: "
           f"{training['n_valid']:,} rows, {training['n_valid_fraud']:,} fraud)\n")
     train_seconds = training["train_seconds"]
     boosting_seconds = train_seconds - training["dmatrix_seconds"]
     print_table(
         ["measure", "value", "target", "met"],
         [
-            ["train_xgboost (default XGBoostParams, nthread=2)", f"{train_seconds:.1f} s", f"< {TRAIN_TARGET_SECONDS:.0f} s",
-             "yes" if train_seconds < TRAIN_TARGET_SECONDS else "NO"],
+            ["train_xgboost (default XGBoostParams, nthread=2)", f"{train_seconds:.1f} s",
+             f"< {TRAIN_TARGET_SECONDS:.0f} s", "yes" if train_seconds < TRAIN_TARGET_SECONDS else "NO"],
             ["  CPU time of train_xgboost (2 threads: at most 2x wall)", f"{training['train_cpu']:.1f} s", "", ""],
             ["  of which QuantileDMatrix (train + valid, timed alone)", f"{training['dmatrix_seconds']:.1f} s "
              f"(CPU {training['dmatrix_cpu']:.1f} s)", "", ""],
@@ -315,7 +323,8 @@ def main() -> int:
     del source
     fixed, fixed_threshold, fixed_seconds = fixed_booster(training, min(args.fixed_train_rows, training["n_train"]))
     boosters = [
-        (f"trained in (a) ({trained.booster.num_boosted_rounds()} trees, depth <= 6)", trained.booster, training["threshold"].threshold),
+        (f"trained in (a) ({trained.booster.num_boosted_rounds()} trees, depth <= 6)", trained.booster,
+         training["threshold"].threshold),
         ("fixed 200 trees, depth 6", fixed, fixed_threshold),
     ]
     del training["train_X"], training["train_y"]
@@ -338,7 +347,8 @@ def main() -> int:
         ratios = [c / e for c, e in zip(times["ceiling"], times["end_to_end"])]  # per interleaved repetition
         result["ratio"] = end_to_end / ceiling
         rows.append([
-            name, f"{result['n_alerts']:,} ({result['n_alerts'] / result['n_rows']:.2%}, {result['n_alerts'] / result['n_days']:.0f}/day)",
+            name, f"{result['n_alerts']:,} ({result['n_alerts'] / result['n_rows']:.2%}, "
+                  f"{result['n_alerts'] / result['n_days']:.0f}/day)",
             f"{ceiling:,.0f}", f"{end_to_end:,.0f}", f"{result['ratio']:.3f} [{min(ratios):.2f}-{max(ratios):.2f}]",
             "yes" if result["ratio"] >= TARGET_RATIO else "NO",
         ])
@@ -353,19 +363,20 @@ def main() -> int:
               f"{args.repeats}; shares of the instrumented call's median)\n")
         print_table(
             ["part", "time", "share"],
-            [["inplace_predict on the numpy matrix (ceiling, separate calls)", median_and_range(times["ceiling"], "s", 3),
-              f"{statistics.median(times['ceiling']) / instrumented:.0%}"],
+            [["inplace_predict on the numpy matrix (ceiling, separate calls)",
+              median_and_range(times["ceiling"], "s", 3), f"{statistics.median(times['ceiling']) / instrumented:.0%}"],
              ["score_transactions (separate plain calls)", median_and_range(times["end_to_end"], "s", 3),
               f"{statistics.median(times['end_to_end']) / instrumented:.0%}"],
              ["score_transactions (instrumented calls)", median_and_range(times["instrumented"], "s", 3), "100%"]]
-            + [[f"  {part}", median_and_range(times[part], "s", 3), f"{statistics.median(times[part]) / instrumented:.0%}"]
+            + [[f"  {part}", median_and_range(times[part], "s", 3),
+                f"{statistics.median(times[part]) / instrumented:.0%}"]
                for part in [*PARTS, ASSEMBLY]],
         )
         print(f"\nscores of score_transactions equal inplace_predict on the matrix: {result['matches']}; "
               f"top_reasons per alerted row: {statistics.median(times[PARTS[2]]) / result['n_alerts'] * 1e3:.2f} ms")
         if result["ratio"] < TARGET_RATIO:
-            print(f"\nratio {result['ratio']:.3f} < {TARGET_RATIO}: cProfile of one score_transactions call (by own time; "
-                  "profiling slows it)\n")
+            print(f"\nratio {result['ratio']:.3f} < {TARGET_RATIO}: cProfile of one score_transactions call "
+                  "(by own time; profiling slows it)\n")
             print(profile_end_to_end(cleaned, booster, threshold))
     print(f"\npeak RSS of this process: {peak_rss_gb():.2f} GB")
     return 0

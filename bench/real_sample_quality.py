@@ -41,13 +41,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from bench_ingest import machine_description, print_table  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from bench_ingest import machine_description, print_table  # noqa: E402
+from fraud_assets.core.schema import day_of_step  # noqa: E402
 from fraud_assets.ml.features import build_features  # noqa: E402
 from fraud_assets.ml.thresholds import choose_threshold  # noqa: E402
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
-from fraud_assets.core.schema import day_of_step  # noqa: E402
 from fraud_assets.simulation import SimulationSettings, simulate_days  # noqa: E402
 from fraud_assets.simulation.paysim_csv import read_paysim_days  # noqa: E402
 
@@ -109,7 +109,8 @@ def evaluate_sample(split: Split) -> tuple[pd.DataFrame, list[dict[str, float]],
     rows["day"] = day_of_step(rows["step"]).astype(int)
     parts = {
         name: rows[(rows["day"] >= first) & (rows["day"] <= last)].reset_index(drop=True)
-        for name, (first, last) in [("train", split.train_days), ("validation", split.validation_days), ("test", split.test_days)]
+        for name, (first, last) in [("train", split.train_days), ("validation", split.validation_days),
+                                    ("test", split.test_days)]
     }
     summary = pd.DataFrame([
         {"part": name, "days": f"{days[0]}-{days[1]}", "steps present": f"{part['step'].min()}-{part['step'].max()}",
@@ -128,8 +129,9 @@ def evaluate_sample(split: Split) -> tuple[pd.DataFrame, list[dict[str, float]],
         trained = train_xgboost(features["train"], labels["train"], features["validation"], labels["validation"],
                                 XGBoostParams(), seed)
         valid_scores = predict_scores(trained.booster, features["validation"])
-        choice = choose_threshold("net_value", valid_scores, labels["validation"], parts["validation"]["amount"].to_numpy(),
-                                  parts["validation"]["day"].to_numpy(), 60, REVIEW_COST_PER_ALERT)
+        choice = choose_threshold("net_value", valid_scores, labels["validation"],
+                                  parts["validation"]["amount"].to_numpy(), parts["validation"]["day"].to_numpy(), 60,
+                                  REVIEW_COST_PER_ALERT)
         test_scores = predict_scores(trained.booster, features["test"])
         metrics = metrics_on_test(labels["test"] == 1, test_scores, choice.threshold)
         metrics["valid_auprc"] = average_precision_score(labels["validation"], valid_scores)
@@ -153,8 +155,8 @@ def simulator_model():
     train, valid = time_split(days, 3)
     trained = train_xgboost(features[train], labels[train], features[valid], labels[valid], XGBoostParams(), 42)
     valid_scores = predict_scores(trained.booster, features[valid])
-    choice = choose_threshold("alert_budget", valid_scores, labels[valid], rows["amount"].to_numpy()[valid], days[valid],
-                              60, REVIEW_COST_PER_ALERT)
+    choice = choose_threshold("alert_budget", valid_scores, labels[valid], rows["amount"].to_numpy()[valid],
+                              days[valid], 60, REVIEW_COST_PER_ALERT)
     return trained, choice, len(rows), int(labels.sum())
 
 
@@ -214,9 +216,10 @@ def main() -> int:
             part = parts[part_name]
             fraud = part["isFraud"].to_numpy() == 1
             metrics = metrics_on_test(fraud, predict_scores(trained.booster, build_features(part)), choice.threshold)
-            table.append([f"{file_name} {part_name}", f"{len(part):,} / {int(fraud.sum()):,}", f"{metrics['auprc']:.3f}",
-                          f"{metrics['auprc_real']:.3f}", f"{metrics['roc_auc']:.4f}", f"{metrics['precision_real']:.3f}",
-                          f"{metrics['recall']:.3f}", f"{metrics['recall_at_budget']:.3f}"])
+            table.append([f"{file_name} {part_name}", f"{len(part):,} / {int(fraud.sum()):,}",
+                          f"{metrics['auprc']:.3f}", f"{metrics['auprc_real']:.3f}", f"{metrics['roc_auc']:.4f}",
+                          f"{metrics['precision_real']:.3f}", f"{metrics['recall']:.3f}",
+                          f"{metrics['recall_at_budget']:.3f}"])
     print_table(["rows scored", "rows / fraud", "AUPRC as sampled", "AUPRC real rate", "ROC AUC",
                  "precision real rate", "recall", "recall at budget"], table)
     return 0

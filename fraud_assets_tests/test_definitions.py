@@ -33,7 +33,8 @@ def test_the_code_location_loads_with_everything_the_ui_shows():
     assert {key.name for key in graph.asset_check_keys} == CHECKS
     assert {check.name for check in RETRAINING_CHECKS} <= CHECKS
     assert {job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")} == JOBS
-    assert {sensor.name for sensor in defs.sensors} == {"retrain_on_failed_checks_sensor", "rescore_after_retraining_sensor"}
+    assert {sensor.name for sensor in defs.sensors} == {"retrain_on_failed_checks_sensor",
+                                                        "rescore_after_retraining_sensor"}
     assert {schedule.name for schedule in defs.schedules} == {"simulation_clock_schedule"}
 
 

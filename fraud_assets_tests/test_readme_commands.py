@@ -6,7 +6,8 @@ from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 README = (REPOSITORY_ROOT / "README.md").read_text()
-ENV_READERS = re.compile(r"""(?:env_str|env_number|environ\.get|environ\[|getenv)\(?\s*["']((?:FRAUD|BENTOML)_[A-Z_]+)["']""")
+ENV_READERS = re.compile(r"(?:env_str|env_number|environ\.get|environ\[|getenv)"
+                         r"""\(?\s*["']((?:FRAUD|BENTOML)_[A-Z_]+)["']""")
 
 
 def the_two_commands() -> list[str]:
@@ -28,13 +29,15 @@ def test_ci_runs_the_readmes_two_commands_as_written_in_order():
 def test_every_make_target_the_readme_names_exists():
     makefile = (REPOSITORY_ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
-    named = set(re.findall(r"`make ([a-z][a-z-]*)", README)) | set(re.findall(r"^make ([a-z][a-z-]*)", README, flags=re.M))
+    named = (set(re.findall(r"`make ([a-z][a-z-]*)", README))
+             | set(re.findall(r"^make ([a-z][a-z-]*)", README, flags=re.M)))
     assert named, "the README names no make target"
     assert named <= targets, f"the README names make targets the Makefile lacks: {sorted(named - targets)}"
 
 
 def test_the_configuration_table_lists_every_variable_the_code_reads():
-    sources = [path for folder in ("fraud_assets", "bento", "label_app") for path in (REPOSITORY_ROOT / folder).rglob("*.py")]
+    sources = [path for folder in ("fraud_assets", "bento", "label_app")
+               for path in (REPOSITORY_ROOT / folder).rglob("*.py")]
     read = {name for path in sources for name in ENV_READERS.findall(path.read_text())}
     assert {"FRAUD_DATA_DIR", "FRAUD_DAGSTER_PORT", "FRAUD_SERVICE_API_KEY", "FRAUD_LABEL_APP_USERS"} <= read
     table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]

@@ -58,7 +58,8 @@ class ClockReplay:
         if first_day is not None:
             run_tags |= day_range_tags(first_day, last_day)
         run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}
-        result = job.execute_in_process(instance=self.instance, run_config=run_config, tags=run_tags, raise_on_error=False)
+        result = job.execute_in_process(instance=self.instance, run_config=run_config, tags=run_tags,
+                                        raise_on_error=False)
         if not result.success:
             raise RuntimeError(f"{job_name} failed for days {first_day}..{last_day} (run {result.run_id})")
         return result
@@ -75,20 +76,23 @@ class ClockReplay:
     def advance(self, day: int) -> None:
         """One clock tick: the day's run, the matured day's recall check, then the sensors."""
         result = self.execute("simulation_day_job", day, day)
-        failures = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.check_name in WATCHED]
+        failures = [e.check_name for e in result.get_asset_check_evaluations()
+                    if not e.passed and e.check_name in WATCHED]
         matured = day - self.settings.label_delay_days
         if matured >= 0:
             check_job = self.defs.resolve_job_def("simulation_day_job").get_subset(
                 asset_selection=set(), asset_check_selection={RECALL_CHECK})
             checked = self.execute("recall check", matured, matured, job=check_job)
-            failures += [f"{e.check_name} (day {matured})" for e in checked.get_asset_check_evaluations() if not e.passed]
+            failures += [f"{e.check_name} (day {matured})" for e in checked.get_asset_check_evaluations()
+                         if not e.passed]
         if failures:
             self.log.failed_checks[day] = failures
         self.run_sensors(day)
 
     def run_sensors(self, day: int) -> None:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor, definitions=self.defs,
-                                          resources={key: self.defs.resources[key] for key in ("model_registry", "retrain_policy")})
+                                          resources={key: self.defs.resources[key]
+                                                     for key in ("model_registry", "retrain_policy")})
         tick = retrain_on_failed_checks_sensor.evaluate_tick(context)
         self.cursor = tick.cursor
         if not tick.run_requests:
@@ -96,7 +100,8 @@ class ClockReplay:
         (request,) = tick.run_requests
         self.log.retrain_requests.append((day, request.tags.get("fraud/reason", "")))
         config = request.run_config["ops"][FRAUD_MODEL.path[-1]]["config"]
-        trained = self.execute("train_model_job", run_config=self.training_config(config["as_of_day"]), tags=request.tags)
+        trained = self.execute("train_model_job", run_config=self.training_config(config["as_of_day"]),
+                               tags=request.tags)
         (success,) = [event for event in trained.all_events if event.event_type == dg.DagsterEventType.RUN_SUCCESS]
         status_context = dg.build_run_status_sensor_context(
             sensor_name=rescore_after_retraining_sensor.name, dagster_event=success,
@@ -107,12 +112,14 @@ class ClockReplay:
             self.log.promotions.append((day, self.defs.resources["model_registry"].champion_version()))
 
 
-def recall_at_budget(settings: Settings, days: tuple[int, int], budget: int, scores: pd.DataFrame | None = None) -> float:
+def recall_at_budget(settings: Settings, days: tuple[int, int], budget: int,
+                     scores: pd.DataFrame | None = None) -> float:
     """Recall at the daily alert budget over a range of days, from the stored predictions (or given scores)."""
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
         frame = connection.execute(
             "SELECT p.transaction_id, p.day, p.score, c.isFraud FROM fraud.scored_predictions p "
-            "JOIN fraud.cleaned_transactions c USING (transaction_id) WHERE p.day BETWEEN ? AND ?", list(days)).fetchdf()
+            "JOIN fraud.cleaned_transactions c USING (transaction_id) WHERE p.day BETWEEN ? AND ?",
+            list(days)).fetchdf()
     if scores is not None:
         frame = frame.drop(columns="score").merge(scores, on="transaction_id")
     alerted = alerts_within_budget(frame["score"].to_numpy(), [frame["day"].to_numpy()], budget)
@@ -127,8 +134,10 @@ def scores_of_version(settings: Settings, version: str, days: tuple[int, int]) -
 
     booster, _, _ = ModelRegistry.from_settings(settings).load_version(version)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        rows = connection.execute("SELECT * FROM fraud.cleaned_transactions WHERE day BETWEEN ? AND ?", list(days)).fetchdf()
-    return pd.DataFrame({"transaction_id": rows["transaction_id"], "score": predict_scores(booster, build_features(rows))})
+        rows = connection.execute("SELECT * FROM fraud.cleaned_transactions WHERE day BETWEEN ? AND ?",
+                                  list(days)).fetchdf()
+    return pd.DataFrame({"transaction_id": rows["transaction_id"],
+                         "score": predict_scores(booster, build_features(rows))})
 
 
 def replay_scenario(settings: Settings, first_model_as_of: int, model_config: dict | None = None) -> ReplayLog:
@@ -180,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     first_version = "1"
     budget = settings.alert_budget_per_day
     never_retrained = scores_of_version(settings, first_version, after)
-    print(f"recall at {budget} alerts/day: days {before[0]}-{before[1]} {recall_at_budget(settings, before, budget):.3f}; "
+    print(f"recall at {budget} alerts/day: "
+          f"days {before[0]}-{before[1]} {recall_at_budget(settings, before, budget):.3f}; "
           f"days {after[0]}-{after[1]} with retraining {recall_at_budget(settings, after, budget):.3f}, "
           f"never retrained {recall_at_budget(settings, after, budget, never_retrained):.3f}")
     return 0

@@ -64,7 +64,8 @@ def _run_job_outcome(settings: Settings, job_name: str, partition_keys: tuple[st
                      run_config: dict | None) -> RunOutcome:
     quiet_dagster_warnings()
     result = run_job(settings, job_name, partition_keys, run_config)
-    return RunOutcome(result.success, result.run_id, [event.step_key for event in result.all_events if event.is_step_failure])
+    return RunOutcome(result.success, result.run_id,
+                      [event.step_key for event in result.all_events if event.is_step_failure])
 
 
 def run_job_in_child(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
@@ -95,7 +96,8 @@ def main() -> int:
     settings = Settings.from_env()
     window = (partition_key_of_day(0), partition_key_of_day(settings.simulation_days - 1))
     print(f"Running the asset graph over {settings.simulation_days} simulation days ({window[0]}..{window[1]}) from "
-          f"the {settings.source} source, scale {settings.simulation.scale}, scenario {settings.simulation.scenario!r}; "
+          f"the {settings.source} source, scale {settings.simulation.scale}, "
+          f"scenario {settings.simulation.scenario!r}; "
           f"data in {settings.data_dir}")
     model_config = {"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY}}}}
     stages = [
@@ -111,7 +113,8 @@ def main() -> int:
         print(f"[{number}/{len(stages)}] {title}: {'done' if result.success else 'FAILED'} "
               f"in {time.perf_counter() - started:.1f} s (run {result.run_id})", flush=True)
         if not result.success:
-            print(f"The run failed in steps {result.failed_steps}; what it would have replaced keeps its previous state. "
+            print(f"The run failed in steps {result.failed_steps}; "
+                  "what it would have replaced keeps its previous state. "
                   "Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
             print_ui_hint(settings)
             return 1
@@ -121,7 +124,8 @@ def main() -> int:
 
 
 def print_summary(settings: Settings) -> None:
-    ingest = warehouse_frame(settings, "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
+    ingest = warehouse_frame(settings,
+                             "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
     print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
           f"{int(ingest['fraud'][0]):,} fraud")
     quality = out_of_time_quality(settings, FIRST_MODEL_AS_OF_DAY + 1)
@@ -131,7 +135,8 @@ def print_summary(settings: Settings) -> None:
           f"at its threshold: precision {quality['precision']:.3f}, recall {quality['recall']:.3f}")
     performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
     print("\nPer day (model_performance):")
-    print(performance.to_string(index=False, float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
+    print(performance.to_string(index=False,
+                                float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
 
 
 def print_ui_hint(settings: Settings) -> None:

@@ -225,7 +225,8 @@ def port_owner(port: int) -> str:
     except psutil.Error:  # not allowed to list them: the message stays general
         return "another process"
     for connection in connections:
-        if connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port and connection.pid:
+        if (connection.status == psutil.CONN_LISTEN and connection.laddr and connection.laddr.port == port
+                and connection.pid):
             try:
                 return f"pid {connection.pid} ({' '.join(psutil.Process(connection.pid).cmdline()[:3])})"
             except psutil.Error:

@@ -47,7 +47,8 @@ def append_decisions(path: str | Path, rows: list[tuple]) -> None:
     with closing(connect_decision_log(path)) as connection:
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany(
-            f"INSERT OR IGNORE INTO decisions ({', '.join(DECISION_COLUMNS)}) VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
+            f"INSERT OR IGNORE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
             rows,
         )
         connection.execute("COMMIT")

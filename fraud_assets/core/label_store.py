@@ -16,7 +16,6 @@ import pandas as pd
 
 from fraud_assets.core.sqlite_wal import connect_wal
 
-
 LABEL_EVENTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_events (
     event_id        INTEGER PRIMARY KEY AUTOINCREMENT,

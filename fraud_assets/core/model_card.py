@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-
 PROMOTION_FIELDS = ("version", "promoted_at", "mlflow_run_id")
 
 

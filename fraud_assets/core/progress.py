@@ -40,4 +40,5 @@ class DayProgress:
     def metadata(self) -> dict[str, float]:
         """Throughput of the step's own work, for the materialization's metadata."""
         seconds = self.seconds
-        return {"compute_seconds": round(seconds, 2), "rows_per_second": round(self.rows / seconds) if seconds > 0 else 0}
+        return {"compute_seconds": round(seconds, 2),
+                "rows_per_second": round(self.rows / seconds) if seconds > 0 else 0}

@@ -21,7 +21,8 @@ REVIEW_COLUMNS = ["transaction_id", "day", "step", "event_ts", "type", "amount",
                   "newbalanceOrig", "nameDest", "oldbalanceDest", "newbalanceDest", "score", "is_alert", "threshold",
                   "model_version", "scored_at", "reasons", "isFraud", "label_matures_on_day"]
 SCORE_BIN_EDGES = np.round(np.linspace(0.0, 1.0, 21), 2)
-SUMMARY_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts", *[f"score_bin_{i:02d}" for i in range(20)]]
+SUMMARY_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts",
+                   *[f"score_bin_{i:02d}" for i in range(20)]]
 
 
 def review_rows(predictions: pd.DataFrame, transactions: pd.DataFrame, label_delay_days: int) -> pd.DataFrame:
@@ -30,9 +31,11 @@ def review_rows(predictions: pd.DataFrame, transactions: pd.DataFrame, label_del
     The few rows kept (about 0.1-1%) are chosen before the join, so a month at full scale joins thousands of rows,
     not millions."""
     fraud_ids = transactions.loc[transactions["isFraud"] == 1, "transaction_id"]
-    candidates = predictions[predictions["is_alert"].to_numpy() | predictions["transaction_id"].isin(fraud_ids).to_numpy()]
+    candidates = predictions[predictions["is_alert"].to_numpy()
+                             | predictions["transaction_id"].isin(fraud_ids).to_numpy()]
     balances = transactions.loc[transactions["transaction_id"].isin(candidates["transaction_id"]),
-                                ["transaction_id", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest", "isFraud"]]
+                                ["transaction_id", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest",
+                                 "newbalanceDest", "isFraud"]]
     kept = candidates.merge(balances, on="transaction_id", how="inner", validate="one_to_one")
     return kept.assign(label_matures_on_day=kept["day"] + label_delay_days)[REVIEW_COLUMNS].reset_index(drop=True)
 
@@ -42,8 +45,8 @@ def daily_summary(predictions: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (day, version), group in predictions.groupby(["day", "model_version"], sort=True):
         counts, _ = np.histogram(group["score"].to_numpy(), bins=SCORE_BIN_EDGES)
-        rows.append([int(day), str(version), float(group["threshold"].iloc[0]), len(group), int(group["is_alert"].sum()),
-                     *counts.tolist()])
+        rows.append([int(day), str(version), float(group["threshold"].iloc[0]), len(group),
+                     int(group["is_alert"].sum()), *counts.tolist()])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 

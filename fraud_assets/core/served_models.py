@@ -1,7 +1,8 @@
 """The served-model store: the BentoML model store whose newest `fraud_model` entry is the champion.
 
 Light on purpose (xgboost, pandas, BentoML's store): the scoring service's workers import it at start-up, without
-Dagster or MLflow. Promotion and rollback write to it through `fraud_assets.defs.resources.model_registry.ModelRegistry`.
+Dagster or MLflow. Promotion and rollback write to it through
+`fraud_assets.defs.resources.model_registry.ModelRegistry`.
 """
 
 from __future__ import annotations

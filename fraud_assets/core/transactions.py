@@ -104,7 +104,8 @@ def rejection_reasons(raw: pd.DataFrame) -> pd.Series:
 
     types = raw["type"]
     add(~types.isin(TRANSACTION_TYPES),
-        lambda rows: "unknown type " + rows["type"].astype(str).map(repr) + f" (expected one of {', '.join(TRANSACTION_TYPES)})")
+        lambda rows: "unknown type " + rows["type"].astype(str).map(repr)
+        + f" (expected one of {', '.join(TRANSACTION_TYPES)})")
     for column in AMOUNT_COLUMNS:
         values = raw[column].to_numpy(dtype=np.float64)
         add(np.isnan(values), f"{column} is missing or not a number")
@@ -119,7 +120,8 @@ def rejection_reasons(raw: pd.DataFrame) -> pd.Series:
         add(malformed, lambda rows, column=column: f"{column} " + rows[column].astype(str).map(repr)
             + f" is not a PaySim account id ({_ACCOUNT_FORMS[column]})")
     for column in LABEL_COLUMNS:
-        add(~raw[column].isin([0, 1]), lambda rows, column=column: f"{column} is " + rows[column].astype(str) + " (expected 0 or 1)")
+        add(~raw[column].isin([0, 1]),
+            lambda rows, column=column: f"{column} is " + rows[column].astype(str) + " (expected 0 or 1)")
     add(raw["transaction_id"].duplicated(keep="first"), "duplicate transaction_id: an exact repeat of an earlier row")
     return reasons.str.removeprefix("; ")
 
@@ -154,5 +156,6 @@ def rows_per_day(frame: pd.DataFrame, days: list[int]) -> pd.DataFrame:
     labels = pd.to_numeric(frame["isFraud"], errors="coerce").fillna(0)
     grouped = labels.groupby(frame["day"]).agg(["size", "sum"])
     grouped = grouped.reindex(days, fill_value=0)
-    return pd.DataFrame({"day": days, "rows": grouped["size"].astype(int).to_numpy(), "fraud_rows": grouped["sum"].astype(int).to_numpy()})
+    return pd.DataFrame({"day": days, "rows": grouped["size"].astype(int).to_numpy(),
+                         "fraud_rows": grouped["sum"].astype(int).to_numpy()})
 

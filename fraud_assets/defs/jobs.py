@@ -29,19 +29,22 @@ train_model_job = dg.define_asset_job(
     name="train_model_job",
     selection=dg.AssetSelection.assets(REVIEWED_LABELS, FRAUD_MODEL),
     hooks={end_mlflow_run_on_failure},
-    description="Bring analyst labels into the warehouse, train a challenger, log it to MLflow and promote it when it is not worse than the champion.",
+    description="Bring analyst labels into the warehouse, train a challenger, log it to MLflow and promote it when it "
+                "is not worse than the champion.",
 )
 
 daily_scoring_job = dg.define_asset_job(
     name="daily_scoring_job",
     selection=DAY_OUTPUTS,
-    description="Score a range of days with the current champion, export its alerts for review and report drift, in one run.",
+    description="Score a range of days with the current champion, export its alerts for review and report drift, "
+                "in one run.",
 )
 
 simulation_day_job = dg.define_asset_job(
     name="simulation_day_job",
     selection=dg.AssetSelection.groups("ingest") | DAY_OUTPUTS,
-    description="Everything that happens when a new simulation day arrives: ingest, score, export, drift (the clock's job).",
+    description="Everything that happens when a new simulation day arrives: ingest, score, export, drift "
+                "(the clock's job).",
 )
 
 model_performance_job = dg.define_asset_job(

@@ -27,7 +27,8 @@ def build_simulation_clock_schedule(num_days: int) -> dg.ScheduleDefinition:
     """The clock over simulation days 0..num_days-1."""
 
     @dg.schedule(job=simulation_day_job, cron_schedule="*/2 * * * *", default_status=dg.DefaultScheduleStatus.STOPPED,
-                 description="Simulation clock: every two minutes, the next simulation day (start it to watch drift live).")
+                 description="Simulation clock: every two minutes, the next simulation day "
+                             "(start it to watch drift live).")
     def simulation_clock_schedule(context: dg.ScheduleEvaluationContext, review_policy: ReviewPolicy):
         requests = clock_run_requests(newest_cleaned_day(context.instance), num_days, review_policy.label_delay_days)
         return requests or dg.SkipReason("every simulation day has been materialized")

@@ -74,7 +74,8 @@ def decide_retraining(failures: list[CheckFailure], cursor: RetrainCursor, champ
         return RetrainDecision(False, "a retraining run is already queued or running", [])
     waited = now - cursor.last_request_time
     if waited < cooldown_seconds:
-        return RetrainDecision(False, f"cooldown: {waited:.0f} s since the last request, {cooldown_seconds:.0f} s required", [])
+        return RetrainDecision(False, f"cooldown: {waited:.0f} s since the last request, "
+                                      f"{cooldown_seconds:.0f} s required", [])
     first_day = min(failure.day for failure in after_window)
     checks = sorted({failure.check_name for failure in relevant})
     return RetrainDecision(True, f"{len(relevant)} new failed evaluations from day {min(f.day for f in relevant)} "
@@ -120,7 +121,8 @@ def retrain_on_failed_checks_sensor(context: dg.SensorEvaluationContext, model_r
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, monitored_jobs=[train_model_job],
                       request_job=daily_scoring_job, default_status=dg.DefaultSensorStatus.RUNNING,
-                      description="After a retraining run that promoted a new champion, re-scores the days from the drift onward.")
+                      description="After a retraining run that promoted a new champion, re-scores the days from "
+                                  "the drift onward.")
 def rescore_after_retraining_sensor(context: dg.RunStatusSensorContext):
     first_day = context.dagster_run.tags.get(RESCORE_FROM_TAG)
     if first_day is None:

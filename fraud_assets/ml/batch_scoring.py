@@ -37,7 +37,8 @@ def score_transactions(
         "is_alert": is_alert,
         "threshold": np.full(len(scores), threshold),
         "model_version": np.full(len(scores), model_version, dtype=object),
-        "scored_at": np.full(len(scores), pd.Timestamp(scored_at).tz_localize(None).to_datetime64()).astype("datetime64[ns]"),
+        "scored_at": np.full(len(scores),
+                             pd.Timestamp(scored_at).tz_localize(None).to_datetime64()).astype("datetime64[ns]"),
         "reasons": reasons,
     })
 

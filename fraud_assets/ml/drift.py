@@ -68,15 +68,17 @@ def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> D
     metrics += [ValueDrift(column=column, method=CATEGORICAL_METHOD, threshold=CATEGORICAL_THRESHOLD)
                 for column in CATEGORICAL_COLUMNS]
     definition = DataDefinition(numerical_columns=numeric, categorical_columns=CATEGORICAL_COLUMNS)
-    snapshot = Report(metrics).run(Dataset.from_pandas(current[numeric + CATEGORICAL_COLUMNS], data_definition=definition),
-                                   Dataset.from_pandas(reference[numeric + CATEGORICAL_COLUMNS], data_definition=definition))
+    snapshot = Report(metrics).run(
+        Dataset.from_pandas(current[numeric + CATEGORICAL_COLUMNS], data_definition=definition),
+        Dataset.from_pandas(reference[numeric + CATEGORICAL_COLUMNS], data_definition=definition))
     rows = []
     for measured in snapshot.dict()["metrics"]:
         config = measured["config"]
         column = config["column"]
         kind = "score" if column == SCORE_COLUMN else ("numeric" if column in NUMERIC_COLUMNS else "categorical")
         value = float(measured["value"])
-        rows.append([day, column, kind, config["method"], value, float(config["threshold"]), value >= config["threshold"]])
+        rows.append([day, column, kind, config["method"], value, float(config["threshold"]),
+                     value >= config["threshold"]])
     table = pd.DataFrame(rows, columns=DRIFT_TABLE_COLUMNS)
     features = table[table["kind"] != "score"]
     return DriftResult(table, float(features["drifted"].mean()), snapshot)

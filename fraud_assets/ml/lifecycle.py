@@ -9,12 +9,12 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import average_precision_score
 
+from fraud_assets.core.schema import PAYSIM_COLUMNS
 from fraud_assets.ml.evaluation import evaluate
 from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
 from fraud_assets.ml.label_maturity import TrainingWindow
 from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold, high_precision_level
 from fraud_assets.ml.training import TrainedModel, XGBoostParams, predict_scores, train_xgboost
-from fraud_assets.core.schema import PAYSIM_COLUMNS
 
 REFERENCE_SAMPLE_ROWS = 5_000
 
@@ -85,8 +85,9 @@ def fit_challenger(
         "score": predict_scores(trained.booster, features[valid_rows]),
     })
     threshold = choose_threshold(
-        policy.strategy, validation["score"].to_numpy(), validation["label"].to_numpy(), validation["amount"].to_numpy(),
-        validation["day"].to_numpy(), policy.alert_budget_per_day, policy.review_cost_per_alert,
+        policy.strategy, validation["score"].to_numpy(), validation["label"].to_numpy(),
+        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alert_budget_per_day,
+        policy.review_cost_per_alert,
     )
     metrics = evaluate(
         validation["label"].to_numpy(), validation["score"].to_numpy(), threshold.threshold,
@@ -125,9 +126,12 @@ def decide_promotion(challenger_auprc: float, champion_auprc: float | None, tole
     if champion_auprc is None:
         return PromotionDecision(True, "first model: there is no champion yet")
     if np.isnan(challenger_auprc):
-        return PromotionDecision(False, "the challenger's validation AUPRC is undefined (no fraud in the validation days)")
+        return PromotionDecision(False,
+                                 "the challenger's validation AUPRC is undefined (no fraud in the validation days)")
     if np.isnan(champion_auprc) or challenger_auprc >= champion_auprc - tolerance:
         return PromotionDecision(
-            True, f"challenger AUPRC {challenger_auprc:.4f} is within {tolerance} of the champion's {champion_auprc:.4f} or better")
+            True, f"challenger AUPRC {challenger_auprc:.4f} is within {tolerance} of the champion's "
+                  f"{champion_auprc:.4f} or better")
     return PromotionDecision(
-        False, f"challenger AUPRC {challenger_auprc:.4f} is worse than the champion's {champion_auprc:.4f} by more than {tolerance}")
+        False, f"challenger AUPRC {challenger_auprc:.4f} is worse than the champion's {champion_auprc:.4f} "
+               f"by more than {tolerance}")

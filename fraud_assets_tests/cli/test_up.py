@@ -13,8 +13,8 @@ import psutil
 import pytest
 import requests
 
-from fraud_assets.core.settings import Settings
 from fraud_assets.cli.up import UpSettings, build_services, live_group_members, port_problems
+from fraud_assets.core.settings import Settings
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_SECONDS = 420
@@ -116,7 +116,8 @@ def test_a_taken_port_is_named_with_its_service_and_holder_and_nothing_starts(tm
     taken = holder.getsockname()[1]
     try:
         result = subprocess.run(up_command("--dagster-port", str(taken)), cwd=REPOSITORY_ROOT,
-                                env=up_environment(tmp_path / "data"), capture_output=True, text=True, timeout=120, check=False)
+                                env=up_environment(tmp_path / "data"), capture_output=True, text=True, timeout=120,
+                                check=False)
     finally:
         holder.close()
     assert result.returncode == 2, result.stderr
@@ -139,7 +140,8 @@ def test_a_service_that_cannot_start_is_named_with_the_end_of_its_log(tmp_path):
     environment = {key: value for key, value in up_environment(tmp_path / "data").items()
                    if not key.startswith("FRAUD_LABEL_APP_USERS")}
     result = subprocess.run(up_command("--only", "label-app", "--host", "0.0.0.0", "--label-app-port", str(label_app)),
-                            cwd=REPOSITORY_ROOT, env=environment, capture_output=True, text=True, timeout=240, check=False)
+                            cwd=REPOSITORY_ROOT, env=environment, capture_output=True, text=True, timeout=240,
+                            check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "the Label app exited with code 2 while starting" in result.stderr
     assert "FRAUD_LABEL_APP_USERS" in result.stderr  # the reason, from the app's own log

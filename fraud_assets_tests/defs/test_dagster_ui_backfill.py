@@ -45,10 +45,19 @@ import requests
 import yaml
 
 from fraud_assets.cli.instance import prepare_dagster_home
-from fraud_assets.defs.partitions import day_of_partition_key, partition_key_of_day
+from fraud_assets.cli.up import (
+    ManagedService,
+    StartupError,
+    UpSettings,
+    build_services,
+    log_tail,
+    service_environment,
+    start,
+    stop_all,
+    wait_until_ready,
+)
 from fraud_assets.core.settings import Settings
-from fraud_assets.cli.up import (ManagedService, StartupError, UpSettings, build_services, log_tail, service_environment,
-                             start, stop_all, wait_until_ready)
+from fraud_assets.defs.partitions import day_of_partition_key, partition_key_of_day
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -271,7 +280,8 @@ class DagsterServices:
 
 
 @pytest.fixture
-def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> DagsterServices:
+def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     request: pytest.FixtureRequest) -> DagsterServices:
     for name in [name for name in os.environ if name.startswith("FRAUD_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path / "data"))
@@ -359,9 +369,11 @@ def run_partition_range(run: dict) -> tuple[str | None, str | None]:
     return tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
 
 
-def materializations_by_partition(services: DagsterServices, asset_key: str, partitions: list[str]) -> dict[str, set[str]]:
+def materializations_by_partition(services: DagsterServices, asset_key: str,
+                                  partitions: list[str]) -> dict[str, set[str]]:
     """Partition key -> ids of the runs that materialized it."""
-    asset = services.graphql(MATERIALIZATIONS, assetKey=asset_key_input(asset_key), partitions=partitions)["assetOrError"]
+    asset = services.graphql(MATERIALIZATIONS, assetKey=asset_key_input(asset_key),
+                             partitions=partitions)["assetOrError"]
     assert asset["__typename"] == "Asset", f"{asset_key}: {asset}"
     runs: dict[str, set[str]] = {}
     for event in asset["assetMaterializations"]:
@@ -370,7 +382,8 @@ def materializations_by_partition(services: DagsterServices, asset_key: str, par
 
 
 def check_executions(services: DagsterServices, asset_key: str, check_name: str) -> list[dict]:
-    return services.graphql(CHECK_EXECUTIONS, assetKey=asset_key_input(asset_key), checkName=check_name)["assetCheckExecutions"]
+    return services.graphql(CHECK_EXECUTIONS, assetKey=asset_key_input(asset_key),
+                            checkName=check_name)["assetCheckExecutions"]
 
 
 def metadata_value(evaluation: dict, label: str):
@@ -413,7 +426,8 @@ def warehouse_days(warehouse: Path, table: str) -> set[int]:
         return {day for (day,) in connection.execute(f"SELECT DISTINCT day FROM fraud.{table}").fetchall()}
 
 
-def assert_backfill_succeeded(services: DagsterServices, backfill: dict, asset_keys: list[str], keys: list[str]) -> None:
+def assert_backfill_succeeded(services: DagsterServices, backfill: dict, asset_keys: list[str],
+                              keys: list[str]) -> None:
     """The backfill completed its selection and days with successful runs, each covering all its days."""
     assert backfill["status"] == "COMPLETED_SUCCESS", backfill_report(services, backfill)
     assert backfill["partitionNames"] == keys
@@ -439,7 +453,8 @@ def assert_materialized_by_one_run_per_backfill(services: DagsterServices, asset
 
 def assert_checks_passed_once_per_day(services: DagsterServices, asset_key: str, check_names: set[str],
                                       run_ids: set[str], keys: list[str]) -> dict[str, dict[str, dict]]:
-    """Each check recorded, in these runs, exactly one passed evaluation per day; return evaluations by check and day."""
+    """Each check recorded, in these runs, exactly one passed evaluation per day; return evaluations by check and
+    day."""
     evaluations: dict[str, dict[str, dict]] = {}
     for check_name in sorted(check_names):
         executions = [execution for execution in check_executions(services, asset_key, check_name)
@@ -536,7 +551,8 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
     writer_steps = [{**step, "runId": run["runId"]} for run in runs for step in run["stepStats"]
                     if step["stepKey"] in pooled_steps]
     assert {step["stepKey"] for step in writer_steps} == pooled_steps
-    assert all(step["status"] == "SUCCESS" and step["startTime"] and step["endTime"] for step in writer_steps), writer_steps
+    assert all(step["status"] == "SUCCESS" and step["startTime"] and step["endTime"]
+               for step in writer_steps), writer_steps
     assert overlapping_steps(writer_steps) == [], f"warehouse writers overlapped: {overlapping_steps(writer_steps)}"
 
     # The warehouse, read once the servers (and any run worker they started) are gone.
@@ -551,4 +567,5 @@ def test_ui_backfills_materialize_every_day_with_passing_checks_one_warehouse_wr
         assert raw[day] == cleaned[day] + rejected.get(day, 0), (
             f"day {day}: raw {raw[day]}, cleaned {cleaned[day]}, rejected {rejected.get(day, 0)}")
     assert row_counts == cleaned, "the row count check's evaluations disagree with the warehouse"
-    assert warehouse_days(warehouse, "drift_report") == set(days[1:]), "day 0 has no earlier day; every other day has a report"
+    assert warehouse_days(warehouse, "drift_report") == set(days[1:]), (
+        "day 0 has no earlier day; every other day has a report")

@@ -28,7 +28,8 @@ def replay_for(tmp_path, monkeypatch):
     instances = []
 
     def make(scenario: str, start_day: int = 20, last_day: int = 30) -> ClockReplay:
-        simulation = SimulationSettings(scale=SCALE, scenario=scenario, drift_start_day=start_day, num_days=last_day + 1)
+        simulation = SimulationSettings(scale=SCALE, scenario=scenario, drift_start_day=start_day,
+                                        num_days=last_day + 1)
         settings = Settings(data_dir=tmp_path, simulation=simulation, alert_budget_per_day=BUDGET,
                             retrain_cooldown_seconds=0)
         prepare_dagster_home(settings.dagster_home)

@@ -18,7 +18,8 @@ from fraud_assets.simulation.settings import SimulationSettings
 SMALL_SCALE = 0.005  # about 1,000 rows a day
 
 
-def run_days(settings: Settings, instance: dg.DagsterInstance, first_day: int, last_day: int) -> dg.ExecuteInProcessResult:
+def run_days(settings: Settings, instance: dg.DagsterInstance, first_day: int,
+             last_day: int) -> dg.ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def("daily_ingest_job")
     return job.execute_in_process(instance=instance, tags=day_range_tags(first_day, last_day), raise_on_error=False)
 
@@ -59,14 +60,16 @@ def test_one_day_materializes_and_rerunning_it_replaces_it(settings):
         for e in first.get_asset_materialization_events()
     }
     assert ("raw_transactions", day_key) in materialized and ("cleaned_transactions", day_key) in materialized
-    counts = query(settings, "SELECT count(*), count(DISTINCT transaction_id), min(day), max(day) FROM fraud.cleaned_transactions")
+    counts = query(settings, "SELECT count(*), count(DISTINCT transaction_id), min(day), max(day) "
+                             "FROM fraud.cleaned_transactions")
     rows, distinct_ids, min_day, max_day = counts[0]
     assert rows > 500 and distinct_ids == rows and min_day == max_day == 3
     ids_before = query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions ORDER BY transaction_id")
 
     assert run_days(settings, instance, 3, 3).success
     assert query(settings, "SELECT count(*) FROM fraud.cleaned_transactions")[0][0] == rows
-    assert query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions ORDER BY transaction_id") == ids_before
+    assert query(settings,
+                 "SELECT transaction_id FROM fraud.cleaned_transactions ORDER BY transaction_id") == ids_before
     evaluations = check_evaluations(first)
     assert evaluations[("cleaned_transactions_contract_check", day_key)] is True
     assert evaluations[("cleaned_transactions_row_count_check", day_key)] is True
@@ -110,7 +113,8 @@ def test_bad_rows_land_in_rejected_transactions_with_reasons_and_fail_the_share_
     result = run_days(settings, dg.DagsterInstance.ephemeral(), 0, 0)
     assert result.success
     assert query(settings, "SELECT count(*) FROM fraud.cleaned_transactions")[0][0] == 40
-    reasons = [row[0] for row in query(settings, "SELECT rejection_reason FROM fraud.rejected_transactions ORDER BY step")]
+    reasons = [row[0] for row in query(settings,
+                                       "SELECT rejection_reason FROM fraud.rejected_transactions ORDER BY step")]
     assert len(reasons) == 5
     assert any("unknown type 'REFUND'" in r for r in reasons)
     assert "amount is negative" in reasons and "amount is missing or not a number" in reasons
@@ -121,12 +125,14 @@ def test_bad_rows_land_in_rejected_transactions_with_reasons_and_fail_the_share_
 
 
 def test_the_contract_check_reads_the_stored_days_and_fails_on_a_broken_one(settings):
-    """Materialize two days, break day 1 in the warehouse, re-run the check alone: day 1 fails naming why, day 0 passes."""
+    """Materialize two days, break day 1 in the warehouse, re-run the check alone: day 1 fails naming why, day 0
+    passes."""
     instance = dg.DagsterInstance.ephemeral()
     assert run_days(settings, instance, 0, 1).success
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         connection.execute("UPDATE fraud.cleaned_transactions SET step = step + 48 WHERE day = 1 AND step % 2 = 0")
-        moved = connection.execute("SELECT count(*) FROM fraud.cleaned_transactions WHERE day = 1 AND step > 48").fetchone()[0]
+        moved = connection.execute(
+            "SELECT count(*) FROM fraud.cleaned_transactions WHERE day = 1 AND step > 48").fetchone()[0]
     definitions = build_definitions(settings)
     check_job = dg.define_asset_job("contract_check_only", partitions_def=definitions.resolve_job_def(
         "daily_ingest_job").partitions_def, selection=dg.AssetSelection.checks(CONTRACT_CHECK))
@@ -136,5 +142,6 @@ def test_the_contract_check_reads_the_stored_days_and_fails_on_a_broken_one(sett
     contract = {e.partition: e for e in result.get_asset_check_evaluations()}
     assert contract[partition_key_of_day(0)].passed is True
     assert contract[partition_key_of_day(1)].passed is False
-    assert contract[partition_key_of_day(1)].metadata["violations"].value == f"{moved} rows have a step outside their day"
+    assert (contract[partition_key_of_day(1)].metadata["violations"].value
+            == f"{moved} rows have a step outside their day")
     assert moved > 0

@@ -98,7 +98,8 @@ def test_scoring_replaces_a_day_and_explains_alerts(trained):
     assert alerts and all(score >= threshold for _, score, threshold in alerts)
     reasons = json.loads(alerts[0][0])
     assert 1 <= len(reasons) <= 3 and {"feature", "value", "contribution", "description"} <= set(reasons[0])
-    assert query(settings, "SELECT count(*) FROM fraud.scored_predictions WHERE NOT is_alert AND reasons <> ''") == [(0,)]
+    assert query(settings,
+                 "SELECT count(*) FROM fraud.scored_predictions WHERE NOT is_alert AND reasons <> ''") == [(0,)]
 
 
 def test_rollback_serves_an_earlier_version_again(trained):
@@ -119,7 +120,8 @@ def test_rollback_serves_an_earlier_version_again(trained):
 
 def test_analyst_labels_reach_training(trained):
     settings, instance, _ = trained
-    ids = [row[0] for row in query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 4 AND isFraud = 0 LIMIT 5")]
+    ids = [row[0] for row in query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions "
+                                             "WHERE day = 4 AND isFraud = 0 LIMIT 5")]
     write_label_events(settings.label_store_path, ids, label=1)
     labeled = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
     assert labeled["analyst_labels_used"] == 5
@@ -150,7 +152,8 @@ def test_rereading_unchanged_labels_keeps_the_model_in_sync_and_a_new_label_does
         return latest_tags(instance, "reviewed_labels")["dagster/data_version"]
 
     assert reread_labels() == trained_on
-    (transaction_id,) = query(settings, "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 3 LIMIT 1")[0]
+    (transaction_id,) = query(settings,
+                              "SELECT transaction_id FROM fraud.cleaned_transactions WHERE day = 3 LIMIT 1")[0]
     write_label_events(settings.label_store_path, [transaction_id], label=1)
     assert reread_labels() != trained_on
 

@@ -58,7 +58,8 @@ def report_failed_check(instance: dg.DagsterInstance, day: int) -> None:
 
 
 def tick(instance, cursor, cooldown_seconds, tmp_path):
-    resources = {"model_registry": ModelRegistry(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", bentoml_home=str(tmp_path / "bentoml")),
+    resources = {"model_registry": ModelRegistry(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
+                                                 bentoml_home=str(tmp_path / "bentoml")),
                  "retrain_policy": RetrainPolicy(cooldown_seconds=cooldown_seconds)}
     context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
     return retrain_on_failed_checks_sensor.evaluate_tick(context)

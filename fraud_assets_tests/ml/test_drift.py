@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from fraud_assets.ml.drift import measure_drift, monitored_frame, sample_rows

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS, build_features
 from fraud_assets.core.schema import TRANSACTION_TYPES
+from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS, build_features
 
 TYPE_COLUMNS = [f"type_{name}" for name in TRANSACTION_TYPES]
 

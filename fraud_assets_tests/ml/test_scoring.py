@@ -5,13 +5,13 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from fraud_assets.ml.features import build_features
-from fraud_assets.ml.batch_scoring import score_days, score_transactions
-from fraud_assets.ml.training import XGBoostParams, train_xgboost
-from fraud_assets.core.settings import simulation_epoch
 from fraud_assets.core.progress import progress_line
-from fraud_assets.simulation import SimulationSettings, simulate_days
+from fraud_assets.core.settings import simulation_epoch
 from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions
+from fraud_assets.ml.batch_scoring import score_days, score_transactions
+from fraud_assets.ml.features import build_features
+from fraud_assets.ml.training import XGBoostParams, train_xgboost
+from fraud_assets.simulation import SimulationSettings, simulate_days
 
 
 def test_scoring_by_day_equals_scoring_at_once_in_the_input_order():

@@ -1,4 +1,5 @@
-"""The assets, a module each (named after the asset or multi-asset); the daily ones are built for the partitions given."""
+"""The assets, a module each (named after the asset or multi-asset); the daily ones are built for the partitions
+given."""
 
 import dagster as dg
 

@@ -17,8 +17,9 @@ def clean_transactions(context: dg.AssetExecutionContext, raw_transactions: pd.D
     started = time.perf_counter()
     cleaned, rejected = validate_transactions(raw_transactions)
     seconds = time.perf_counter() - started
-    context.log.info(progress_line("clean_transactions: validated", len(days), len(days), max(days), len(raw_transactions),
-                                   seconds) + f": {len(cleaned):,} cleaned, {len(rejected):,} rejected; writing them")
+    context.log.info(progress_line("clean_transactions: validated", len(days), len(days), max(days),
+                                   len(raw_transactions), seconds)
+                     + f": {len(cleaned):,} cleaned, {len(rejected):,} rejected; writing them")
     reason_counts = rejected["rejection_reason"].value_counts()
     yield dg.Output(
         cleaned,

@@ -44,13 +44,16 @@ def drift_report(
             reference, reference_kind = champion.reference_sample, f"champion v{champion.version} training sample"
         else:
             previous = cleaned_transactions["day"].between(day - NO_CHAMPION_REFERENCE_DAYS, day - 1)
-            reference, reference_kind = cleaned_transactions[previous], f"days {day - NO_CHAMPION_REFERENCE_DAYS}..{day - 1}"
+            reference, reference_kind = (cleaned_transactions[previous],
+                                         f"days {day - NO_CHAMPION_REFERENCE_DAYS}..{day - 1}")
         if current.empty or reference.empty:
             context.log.warning(f"day {day}: no {'rows' if current.empty else 'reference'} to compare; no drift report")
             continue
         reference = sample_rows(reference, config.sample_rows, config.seed)
-        scores = (lambda rows: predict_scores(champion.booster, build_features(rows))) if champion else (lambda rows: None)
-        result = measure_drift(monitored_frame(current, scores(current)), monitored_frame(reference, scores(reference)), day)
+        scores = ((lambda rows: predict_scores(champion.booster, build_features(rows))) if champion
+                  else (lambda rows: None))
+        result = measure_drift(monitored_frame(current, scores(current)), monitored_frame(reference, scores(reference)),
+                               day)
         report_path = drift_reports.save(result.snapshot, day)
         matured = day <= newest_day - review_policy.label_delay_days
         fraud_rate = float(current["isFraud"].mean()) if matured else np.nan
@@ -86,5 +89,6 @@ def build_drift_report(partitions: dg.PartitionsDefinition) -> dg.AssetsDefiniti
         metadata={"partition_expr": "day_start"},
         group_name="monitoring",
         kinds={"evidently", "duckdb"},
-        description="Per monitored column: drift method, score, threshold and verdict against the champion's training sample.",
+        description="Per monitored column: drift method, score, threshold and verdict against the champion's "
+                    "training sample.",
     )(drift_report)

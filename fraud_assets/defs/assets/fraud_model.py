@@ -38,7 +38,8 @@ class FraudModelConfig(dg.Config):
     max_depth: int = XGBOOST_DEFAULTS.max_depth
     learning_rate: float = XGBOOST_DEFAULTS.learning_rate
     early_stopping_rounds: int = XGBOOST_DEFAULTS.early_stopping_rounds
-    recency_half_life_days: float | None = 3.0  # a training row's weight halves every this many days of age; None = equal
+    # a training row's weight halves every this many days of age; None = equal
+    recency_half_life_days: float | None = 3.0
     threshold_strategy: str = "alert_budget"  # or "net_value"
     review_cost_per_alert: float = 200.0
     promotion_tolerance: float = 0.005
@@ -56,7 +57,8 @@ class FraudModelConfig(dg.Config):
     group_name="model",
     kinds={"xgboost", "mlflow"},
     pool=WAREHOUSE_POOL,
-    description="An XGBoost challenger trained on a time window, logged to MLflow, promoted to champion by the AUPRC rule.",
+    description="An XGBoost challenger trained on a time window, logged to MLflow, promoted to champion by the "
+                "AUPRC rule.",
 )
 def fraud_model(
     context: dg.AssetExecutionContext,

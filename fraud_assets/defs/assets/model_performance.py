@@ -11,13 +11,15 @@ from fraud_assets.ml.label_maturity import known_labels
 
 @dg.asset(
     ins={
-        "scored_predictions": dg.AssetIn(metadata={"columns": ["transaction_id", "day", "amount", "score", "is_alert", "model_version"]}),
+        "scored_predictions": dg.AssetIn(
+            metadata={"columns": ["transaction_id", "day", "amount", "score", "is_alert", "model_version"]}),
         "cleaned_transactions": dg.AssetIn(metadata={"columns": ["transaction_id", "day", "isFraud"]}),
     },
     group_name="scoring",
     kinds={"pandas", "duckdb"},
     pool=WAREHOUSE_POOL,
-    description="Per day and model version: precision, recall, AUPRC and recall at the alert budget on the labels known so far.",
+    description="Per day and model version: precision, recall, AUPRC and recall at the alert budget on the labels "
+                "known so far.",
 )
 def model_performance(
     review_policy: ReviewPolicy, scored_predictions: pd.DataFrame, cleaned_transactions: pd.DataFrame,

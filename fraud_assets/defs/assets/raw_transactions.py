@@ -11,11 +11,15 @@ from fraud_assets.defs.partitions import PARTITION_COLUMN_METADATA, daily_asset_
 from fraud_assets.defs.resources.transaction_source import TransactionSource
 
 
-def raw_transactions(context: dg.AssetExecutionContext, transaction_source: TransactionSource) -> dg.Output[pd.DataFrame]:
+def raw_transactions(
+    context: dg.AssetExecutionContext, transaction_source: TransactionSource
+) -> dg.Output[pd.DataFrame]:
     days = days_of_context(context)
     progress = DayProgress(context.log, "raw_transactions: generated", len(days))
-    raw = prepare_raw_transactions(transaction_source.load_days(min(days), max(days), progress.day_done), simulation_epoch())
-    context.log.info(f"raw_transactions: {len(raw):,} rows with ids and timestamps after {progress.seconds:.1f} s; writing them")
+    raw = prepare_raw_transactions(transaction_source.load_days(min(days), max(days), progress.day_done),
+                                   simulation_epoch())
+    context.log.info(f"raw_transactions: {len(raw):,} rows with ids and timestamps after {progress.seconds:.1f} s; "
+                     "writing them")
     return dg.Output(
         raw,
         metadata={
@@ -36,5 +40,6 @@ def build_raw_transactions(partitions: dg.PartitionsDefinition) -> dg.AssetsDefi
         metadata=PARTITION_COLUMN_METADATA,
         group_name="ingest",
         kinds={"pandas", "duckdb"},
-        description="One simulation day of transactions as the source delivered them, with a stable id and a timestamp.",
+        description="One simulation day of transactions as the source delivered them, with a stable id and a "
+                    "timestamp.",
     )(raw_transactions)

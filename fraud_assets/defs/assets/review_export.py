@@ -54,5 +54,6 @@ def build_review_export(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinit
         deps=[SCORED_PREDICTIONS, CLEANED_TRANSACTIONS],
         group_name="exports",
         kinds={"parquet"},
-        description="The day's alerts (and missed frauds) with reasons, and a daily summary, as Parquet for the label app.",
+        description="The day's alerts (and missed frauds) with reasons, and a daily summary, as Parquet for the "
+                    "label app.",
     )(review_export)

@@ -34,7 +34,8 @@ def scored_predictions(
         "alert_count": int(predictions["is_alert"].sum()),
         "alerts_per_day": dg.MetadataValue.md(
             predictions.groupby("day")["is_alert"].sum().rename("alerts").to_frame().to_markdown()),
-        "score_histogram": dg.MetadataValue.md(score_histogram(predictions["score"].to_numpy()).to_markdown(index=False)),
+        "score_histogram": dg.MetadataValue.md(
+            score_histogram(predictions["score"].to_numpy()).to_markdown(index=False)),
         "precision_at_threshold_ground_truth": float(alerts["label"].mean()) if len(alerts) else float("nan"),
         "recall_at_threshold_ground_truth": (
             float(alerts["label"].sum() / labeled["label"].sum()) if labeled["label"].sum() else float("nan")),

@@ -72,7 +72,9 @@ def checked_materializations(
         for key, record in newest.items()}
 
 
-def daily_check(check: dg.AssetCheckKey, partitions: dg.PartitionsDefinition, evaluate, **kwargs) -> dg.AssetChecksDefinition:
+def daily_check(
+    check: dg.AssetCheckKey, partitions: dg.PartitionsDefinition, evaluate, **kwargs
+) -> dg.AssetChecksDefinition:
     """`evaluate` as the check `check`, evaluated per day of `partitions`; every check reads the warehouse, so every
     check is in its pool."""
     return dg.asset_check(asset=check.asset_key, name=check.name, partitions_def=partitions, pool=WAREHOUSE_POOL,

@@ -20,7 +20,8 @@ class FeatureDriftCheckConfig(dg.Config):
 def drift_report_feature_drift_check(
     context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, drift_report: pd.DataFrame
 ) -> dg.AssetCheckResult | None:
-    """The share of drifted features stays below its threshold (a population drift, such as inflated amounts or a new type mix)."""
+    """The share of drifted features stays below its threshold (a population drift, such as inflated amounts or a new
+    type mix)."""
     results = {}
     for key in context.partition_keys:
         day_rows = drift_report[drift_report["day"] == day_of_partition_key(key)] if len(drift_report) else drift_report

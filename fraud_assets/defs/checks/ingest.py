@@ -61,7 +61,8 @@ def cleaned_transactions_rejected_share_check(
     context: dg.AssetCheckExecutionContext, config: RejectedShareCheckConfig, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
     """The share of the day's raw rows that failed validation stays below a threshold (counts, not rows, are read)."""
-    raw_counts, rejected_counts = stored_counts(warehouse, ["raw_transactions", "rejected_transactions"], context.partition_keys)
+    raw_counts, rejected_counts = stored_counts(warehouse, ["raw_transactions", "rejected_transactions"],
+                                                context.partition_keys)
     results = {}
     for key in context.partition_keys:
         day = day_of_partition_key(key)
@@ -69,7 +70,8 @@ def cleaned_transactions_rejected_share_check(
         share = rejected / raw_rows if raw_rows else 0.0
         results[key] = DailyResult(
             share <= config.max_rejected_share,
-            {"rejected_share": share, "rejected_rows": rejected, "raw_rows": raw_rows, "threshold": config.max_rejected_share},
+            {"rejected_share": share, "rejected_rows": rejected, "raw_rows": raw_rows,
+             "threshold": config.max_rejected_share},
         )
     return report_daily_results(context, REJECTED_SHARE_CHECK, results)
 
@@ -82,7 +84,8 @@ def cleaned_transactions_row_count_check(
     results = {}
     for key in context.partition_keys:
         rows = cleaned_counts.get(day_of_partition_key(key), 0)
-        results[key] = DailyResult(rows >= config.min_rows_per_day, {"row_count": rows, "threshold": config.min_rows_per_day})
+        results[key] = DailyResult(rows >= config.min_rows_per_day,
+                                   {"row_count": rows, "threshold": config.min_rows_per_day})
     return report_daily_results(context, ROW_COUNT_CHECK, results)
 
 

@@ -11,7 +11,6 @@ from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA
 
-
 DAY_SCORES_AND_LABELS_SQL = f"""
     SELECT p.score, c.isFraud
     FROM {WAREHOUSE_SCHEMA}.scored_predictions p JOIN {WAREHOUSE_SCHEMA}.cleaned_transactions c USING (transaction_id)
@@ -53,7 +52,8 @@ def recall_result(rows: pd.DataFrame, day: int, newest_day: int, budget: int, la
                                   "recall_floor": config.recall_floor})
     fraud = int(rows["isFraud"].sum())
     if fraud < config.min_fraud:
-        return DailyResult(True, {"status": f"only {fraud} matured frauds; not judged", "recall_floor": config.recall_floor})
+        return DailyResult(True, {"status": f"only {fraud} matured frauds; not judged",
+                                  "recall_floor": config.recall_floor})
     caught = int(rows.nlargest(budget, "score")["isFraud"].sum())
     recall = caught / fraud
     return DailyResult(recall >= config.recall_floor, {

@@ -19,7 +19,6 @@ import pandas as pd
 import xgboost as xgb
 
 from fraud_assets.core.model_card import ModelCard
-from fraud_assets.core.settings import Settings
 from fraud_assets.core.served_models import (
     CHAMPION_ALIAS,
     REFERENCE_SAMPLE_FILE,
@@ -27,6 +26,7 @@ from fraud_assets.core.served_models import (
     load_served_model,
     save_served_model,
 )
+from fraud_assets.core.settings import Settings
 
 MODEL_CARD_ARTIFACT = "model_card.json"
 REGISTERED_MODEL_NAME = "fraud_model"
@@ -75,7 +75,8 @@ class ModelRegistry(dg.ConfigurableResource):
         model_version = client.get_model_version(self.registered_model_name, version)
         with tempfile.TemporaryDirectory() as scratch:
             card_path = client.download_artifacts(model_version.run_id, MODEL_CARD_ARTIFACT, scratch)
-            card = ModelCard.from_dict({**json.loads(Path(card_path).read_text()), "mlflow_run_id": model_version.run_id})
+            card = ModelCard.from_dict({**json.loads(Path(card_path).read_text()),
+                                        "mlflow_run_id": model_version.run_id})
             sample_path = client.download_artifacts(model_version.run_id, REFERENCE_SAMPLE_FILE, scratch)
             reference_sample = pd.read_parquet(sample_path)
         booster = mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")

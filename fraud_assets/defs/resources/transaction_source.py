@@ -38,7 +38,8 @@ class TransactionSource(dg.ConfigurableResource):
     def simulation_settings(self) -> SimulationSettings:
         return SimulationSettings(**{item.name: getattr(self, item.name) for item in fields(SimulationSettings)})
 
-    def load_days(self, first_day: int, last_day: int, on_day: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    def load_days(self, first_day: int, last_day: int,
+                  on_day: Callable[[int, int], None] | None = None) -> pd.DataFrame:
         """Rows of days first_day..last_day (inclusive) in the PaySim schema; `on_day(day, rows)` after each day
         (the CSV is read in one pass, so its days are reported together at the end)."""
         if self.kind == "paysim_csv":

@@ -30,7 +30,8 @@ def read_stored_days(connection, table: str, first_day: int, last_day: int,
 
 def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -> dict[int, int]:
     """Rows per simulation day of a warehouse table over first_day..last_day (days without rows are absent)."""
-    rows = connection.execute(f"SELECT day, count(*) FROM {WAREHOUSE_SCHEMA}.{table} WHERE day BETWEEN ? AND ? GROUP BY day",
+    rows = connection.execute(f"SELECT day, count(*) FROM {WAREHOUSE_SCHEMA}.{table} "
+                              "WHERE day BETWEEN ? AND ? GROUP BY day",
                               [first_day, last_day]).fetchall()
     return {int(day): int(count) for day, count in rows}
 
@@ -40,7 +41,7 @@ class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
         if not obj.empty:
             return super().handle_output(context, table_slice, obj, connection)
         # The IO manager has already deleted the slice's old rows; only the table may be missing.
-        empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype == object})
+        empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype.kind == "O"})
         connection.register("empty_frame", empty_frame)
         connection.execute(
             f"CREATE TABLE IF NOT EXISTS {table_slice.schema}.{table_slice.table} AS SELECT * FROM empty_frame")
