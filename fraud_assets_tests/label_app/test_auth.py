@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from label_app.auth import (DEMO_USER, UsersConfigError, hash_password, load_users, make_authenticator,
-                            password_matches, users_or_demo)
+from label_app.auth import (
+    DEMO_USER,
+    UsersConfigError,
+    hash_password,
+    load_users,
+    make_authenticator,
+    password_matches,
+    users_or_demo,
+)
 
 
 def test_users_from_the_variable_and_the_file(tmp_path):

@@ -1,0 +1,101 @@
+"""What the UI and the named API endpoints do over one set of stores: plain inputs, plain outputs.
+
+The reviewer of a label comes from the login session only, never from a field a client sends.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.review_export import SCORE_BIN_EDGES
+from label_app import case_lists, model_stats
+from label_app.case_detail import case_detail, describe_reasons
+from label_app.label_history import label_history
+from label_app.review_queue import left_today, review_queue
+from label_app.settings import LabelAppSettings
+from label_app.snapshot import Snapshot, is_case, load_snapshot
+from label_app.values import parse_label, to_records
+
+API_ENDPOINTS = ["queue", "case", "submit_label", "history", "daily_stats", "list_cases"]  # ReviewService methods
+
+
+class ReviewService:
+    """What both the UI and the named API endpoints do, over one set of stores."""
+
+    def __init__(self, settings: LabelAppSettings):
+        self.settings = settings
+
+    def snapshot(self) -> Snapshot:
+        """The exports, label events and online alerts as they are now."""
+        return load_snapshot(self.settings.exports_dir, self.settings.label_store_path,
+                             self.settings.decision_log_path)
+
+    def queue(self, day: int | None = None, transaction_type: str = "", model_version: str = "",
+              min_score: float = 0.0, limit: int = 50) -> dict:
+        """Alerts no analyst has labeled yet, highest score first, filtered by day, transaction type, model version
+        and minimum score (None or '' for any). Returns {today, left_today, matching, alerts: [up to `limit` alerts
+        with their transaction fields, score, threshold, model_version, source and reasons]}."""
+        snapshot = self.snapshot()
+        waiting = review_queue(snapshot, day, transaction_type or None, model_version or None, min_score)
+        shown = waiting.head(max(0, int(limit))).drop(columns=["reasons"])
+        alerts = to_records(shown)
+        for alert, reasons in zip(alerts, waiting["reasons"].head(len(alerts))):
+            alert["reasons"] = describe_reasons(reasons)
+        return {"today": snapshot.today, "left_today": left_today(snapshot), "matching": len(waiting),
+                "alerts": alerts}
+
+    def case(self, transaction_id: str) -> dict:
+        """One transaction: its fields, score, threshold, model version, reasons (raw and as sentences), known label
+        (analyst label, or ground truth once matured) and its label history."""
+        detail = case_detail(self.snapshot(), transaction_id)
+        if detail is None:
+            raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}", print_exception=False)
+        return detail
+
+    def submit_label(self, transaction_id: str, label: str, note: str = "", request: gr.Request = None) -> dict:
+        """Record a label ('fraud' or 'legit', also 1 or 0) for a transaction, by the logged-in user, with an optional
+        note. Relabeling adds an event; nothing is overwritten. Returns the event: {event_id, transaction_id, label,
+        previous_label, reviewer, note, labeled_at}."""
+        reviewer = getattr(request, "username", None)
+        if not reviewer:
+            raise gr.Error("labels need a logged-in reviewer; log in first", print_exception=False)
+        try:
+            value = parse_label(label)
+        except ValueError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        transaction_id = str(transaction_id).strip()
+        if not is_case(self.settings.exports_dir, self.settings.decision_log_path, transaction_id):
+            raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}; nothing recorded",
+                           print_exception=False)
+        return append_label_event(self.settings.label_store_path, transaction_id, value, reviewer, (note or "").strip())
+
+    def history(self, transaction_id: str = "", reviewer: str = "", limit: int = 100) -> list[dict]:
+        """Label events newest first: {event_id, labeled_at, reviewer, transaction_id, label, previous_label, note,
+        day, type, amount, score}, optionally of one transaction and/or one reviewer."""
+        return to_records(label_history(self.snapshot(), transaction_id, reviewer, limit or None))
+
+    def daily_stats(self) -> dict:
+        """Per day: model version, threshold, rows, alerts, the confusion matrix against the labels known so far,
+        precision, recall and F1 (recall and F1 once the day's ground truth matured). Returns {today, days, overall,
+        model_versions, score_histograms: [{day, model_version, bins: [20 counts]}]}."""
+        snapshot = self.snapshot()
+        stats = model_stats.daily_stats(snapshot)
+        return {"today": snapshot.today, "days": to_records(stats),
+                "overall": to_records(pd.DataFrame([model_stats.overall_stats(stats)]))[0],
+                "model_versions": to_records(model_stats.model_timeline(snapshot.summary)),
+                "score_bin_edges": [float(edge) for edge in SCORE_BIN_EDGES],
+                "score_histograms": model_stats.score_histograms(snapshot.summary)}
+
+    def list_cases(self, kind: str = "false_cases", day: int | None = None, transaction_type: str = "",
+                   model_version: str = "", min_score: float = 0.0, page: int = 1, page_size: int = 25) -> dict:
+        """One page of a list of labeled cases. kind: frauds, non_frauds, false_positives, false_negatives or
+        false_cases. Returns {kind, total, page, pages, page_size, rows}."""
+        try:
+            listed = case_lists.list_cases(self.snapshot(), kind, day, transaction_type or None,
+                                           model_version or None, min_score, page, page_size)
+        except ValueError as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        return {"kind": kind, "total": listed["total"], "page": listed["page"], "pages": listed["pages"],
+                "page_size": page_size, "rows": to_records(listed["rows"])}

@@ -1,0 +1,38 @@
+"""The label app's settings, read from the environment in one place."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from fraud_assets.core.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelAppSettings:
+    """The label app's configuration; `from_env()` reads it (data paths come from fraud_assets.core.settings)."""
+
+    exports_dir: Path
+    label_store_path: Path
+    decision_log_path: Path
+    host: str = "127.0.0.1"
+    port: int = 7860
+    users: str = ""
+    users_file: str = ""
+
+    @classmethod
+    def from_env(cls) -> LabelAppSettings:
+        system = Settings.from_env()
+        port_text = os.environ.get("FRAUD_LABEL_APP_PORT", "").strip() or "7860"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"FRAUD_LABEL_APP_PORT={port_text!r} is not a TCP port (1-65535); unset it to use 7860")
+        return cls(
+            exports_dir=system.exports_dir,
+            label_store_path=system.label_store_path,
+            decision_log_path=system.decision_log_path,
+            host=os.environ.get("FRAUD_LABEL_APP_HOST", "").strip() or "127.0.0.1",
+            port=int(port_text),
+            users=os.environ.get("FRAUD_LABEL_APP_USERS", ""),
+            users_file=os.environ.get("FRAUD_LABEL_APP_USERS_FILE", "").strip(),
+        )
