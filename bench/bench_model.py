@@ -22,7 +22,8 @@ Targets (the issue):
       are wrapped with timers (in this process only), so that its parts add up to its own total; the rest of that
       call is the alert mask and the DataFrame assembly.
     The threshold alerts about 60 rows/day at scale 0.1, i.e. the same share (about 0.3%) at any scale: it is chosen
-    with the "alert_budget" strategy on the validation days with a budget of 60 * scale / 0.1 alerts per day.
+    with the "alert_budget" strategy on the validation days with the project's default budget (2.92 alerts per
+    1,000 transactions: 60 a day at scale 0.1).
     When the ratio is below 0.5 a cProfile of one end-to-end call is printed too.
 """
 
@@ -53,17 +54,20 @@ import xgboost as xgb  # noqa: E402
 from bench_ingest import machine_description, median_and_range, print_table  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
-from fraud_assets.core.settings import simulation_epoch  # noqa: E402
+from fraud_assets.core.settings import DEFAULT_ALERTS_PER_1000_TRANSACTIONS, simulation_epoch  # noqa: E402
 from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions  # noqa: E402
 from fraud_assets.ml.batch_scoring import score_transactions  # noqa: E402
 from fraud_assets.ml.features import build_features  # noqa: E402
-from fraud_assets.ml.thresholds import choose_threshold, threshold_for_alert_budget  # noqa: E402
+from fraud_assets.ml.thresholds import (  # noqa: E402
+    alert_budget_of_days,
+    choose_threshold,
+    threshold_for_alert_budget,
+)
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
 from fraud_assets.simulation import SimulationSettings, simulate_days  # noqa: E402
 
 TRAIN_TARGET_SECONDS = 180.0
 TARGET_RATIO = 0.5
-ALERTS_PER_DAY_AT_SCALE_0_1 = 60
 SEED = 42
 
 
@@ -114,9 +118,9 @@ def bench_training(settings: SimulationSettings, last_train_day: int, validation
     trained, train_seconds, train_cpu = timed_with_cpu(train_xgboost, train_X, train_y, valid_X, valid_y, params, SEED)
     rounds_trained = min(params.n_estimators, trained.best_iteration + 1 + params.early_stopping_rounds)
     valid_scores = predict_scores(trained.booster, valid_X)
-    budget = max(1, round(ALERTS_PER_DAY_AT_SCALE_0_1 * settings.scale / 0.1))
-    threshold = choose_threshold("alert_budget", valid_scores, valid_y, amounts[valid_rows], days[valid_rows], budget,
-                                 200.0)
+    threshold = choose_threshold("alert_budget", valid_scores, valid_y, amounts[valid_rows], days[valid_rows],
+                                 DEFAULT_ALERTS_PER_1000_TRANSACTIONS, 200.0)
+    budget = round(threshold.alert_budget_per_day)
     return {
         "n_rows": n_rows,
         "days": (0, last_train_day),
@@ -158,7 +162,8 @@ def fixed_booster(training: dict, rows: int, trees: int = 200, depth: int = 6) -
     booster = xgb.train(params, xgb.QuantileDMatrix(train_X, label=train_y, nthread=2), num_boost_round=trees)
     seconds = time.perf_counter() - started
     scores = predict_scores(booster, training["valid_X"])
-    threshold = threshold_for_alert_budget(scores, training["valid_days_array"], training["budget"])
+    threshold = threshold_for_alert_budget(
+        scores, alert_budget_of_days(training["valid_days_array"], DEFAULT_ALERTS_PER_1000_TRANSACTIONS))
     return booster, threshold, seconds
 
 
@@ -332,7 +337,8 @@ def main() -> int:
     print(f"\n## (b) Batch scoring of days {first_score_day}-{last_score_day}: {len(cleaned):,} cleaned rows "
           f"({int(cleaned['isFraud'].sum()):,} fraud, {len(rejected)} rejected); median [min-max] of {args.repeats}\n")
     print(f"thresholds: alert budget {training['budget']} alerts/day on the validation days "
-          f"(= {ALERTS_PER_DAY_AT_SCALE_0_1}/day at scale 0.1); fixed booster trained for {fixed_seconds:.1f} s on "
+          f"(= {DEFAULT_ALERTS_PER_1000_TRANSACTIONS} per 1,000 transactions); fixed booster trained for "
+          f"{fixed_seconds:.1f} s on "
           f"{min(args.fixed_train_rows, training['n_train']):,} training rows\n", flush=True)
 
     results = []

@@ -45,6 +45,7 @@ from bench_ingest import machine_description, print_table  # noqa: E402
 from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: E402
 
 from fraud_assets.core.schema import day_of_step  # noqa: E402
+from fraud_assets.core.settings import DEFAULT_ALERTS_PER_1000_TRANSACTIONS  # noqa: E402
 from fraud_assets.ml.features import build_features  # noqa: E402
 from fraud_assets.ml.thresholds import choose_threshold  # noqa: E402
 from fraud_assets.ml.training import XGBoostParams, predict_scores, time_split, train_xgboost  # noqa: E402
@@ -53,8 +54,8 @@ from fraud_assets.simulation.paysim_csv import read_paysim_days  # noqa: E402
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REAL_FRAUD_RATE = 0.00129
-PAYSIM_ROWS, PAYSIM_DAYS = 6_362_620, 31
-ALERT_SHARE = 60 / (PAYSIM_ROWS / PAYSIM_DAYS * 0.1)  # 60 alerts/day at scale 0.1 -> 0.29% of the traffic
+PAYSIM_DAYS = 31
+ALERT_SHARE = DEFAULT_ALERTS_PER_1000_TRANSACTIONS / 1000  # the project's budget: 0.29% of the traffic
 REVIEW_COST_PER_ALERT = 200.0  # the project's default (fraud_model config)
 SEEDS = (42, 43, 44, 45, 46)
 
@@ -130,8 +131,8 @@ def evaluate_sample(split: Split) -> tuple[pd.DataFrame, list[dict[str, float]],
                                 XGBoostParams(), seed)
         valid_scores = predict_scores(trained.booster, features["validation"])
         choice = choose_threshold("net_value", valid_scores, labels["validation"],
-                                  parts["validation"]["amount"].to_numpy(), parts["validation"]["day"].to_numpy(), 60,
-                                  REVIEW_COST_PER_ALERT)
+                                  parts["validation"]["amount"].to_numpy(), parts["validation"]["day"].to_numpy(),
+                                  DEFAULT_ALERTS_PER_1000_TRANSACTIONS, REVIEW_COST_PER_ALERT)
         test_scores = predict_scores(trained.booster, features["test"])
         metrics = metrics_on_test(labels["test"] == 1, test_scores, choice.threshold)
         metrics["valid_auprc"] = average_precision_score(labels["validation"], valid_scores)
@@ -147,7 +148,7 @@ def evaluate_sample(split: Split) -> tuple[pd.DataFrame, list[dict[str, float]],
 
 def simulator_model():
     """The project's own setting: a model trained on the simulator (default scale 0.1, days 0-11, validated on days
-    12-14, as the main job's first model), with the default alert_budget threshold of 60 alerts/day."""
+    12-14, as the main job's first model), with the default alert_budget threshold (60 alerts a day there)."""
     rows = simulate_days(0, 14, SimulationSettings(seed=42, scale=0.1))
     days = day_of_step(rows["step"]).to_numpy()
     labels = rows["isFraud"].to_numpy().astype(np.int8)
@@ -156,7 +157,7 @@ def simulator_model():
     trained = train_xgboost(features[train], labels[train], features[valid], labels[valid], XGBoostParams(), 42)
     valid_scores = predict_scores(trained.booster, features[valid])
     choice = choose_threshold("alert_budget", valid_scores, labels[valid], rows["amount"].to_numpy()[valid],
-                              days[valid], 60, REVIEW_COST_PER_ALERT)
+                              days[valid], DEFAULT_ALERTS_PER_1000_TRANSACTIONS, REVIEW_COST_PER_ALERT)
     return trained, choice, len(rows), int(labels.sum())
 
 

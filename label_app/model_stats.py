@@ -15,7 +15,8 @@ import pandas as pd
 from fraud_assets.core.review_export import SCORE_BIN_EDGES
 from label_app.snapshot import Snapshot
 
-STATS_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts", "labeled_alerts", "unlabeled_alerts",
+STATS_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts", "alert_budget", "labeled_alerts",
+                 "unlabeled_alerts",
                  "true_positives", "false_positives", "false_negatives", "true_negatives", "precision", "recall", "f1",
                  "ground_truth_matured"]
 SCORE_BIN_COLUMNS = [f"score_bin_{index:02d}" for index in range(len(SCORE_BIN_EDGES) - 1)]
@@ -38,6 +39,8 @@ def daily_stats(snapshot: Snapshot) -> pd.DataFrame:
         alerts, missed = of_day[of_day["is_alert"]], of_day[~of_day["is_alert"]]
         n_rows = int(served["n_rows"].sum()) if len(served) else math.nan
         n_alerts = int(served["n_alerts"].sum()) if len(served) else len(alerts)
+        budgets = served["alert_budget"].dropna() if "alert_budget" in served else pd.Series(dtype=float)
+        alert_budget = int(budgets.iloc[0]) if len(budgets) else math.nan  # the day's, on every version's row
         tp, fp = int((alerts["label"] == 1).sum()), int((alerts["label"] == 0).sum())
         fn = int((missed["label"] == 1).sum())
         matures = of_day["label_matures_on_day"].min()
@@ -54,6 +57,7 @@ def daily_stats(snapshot: Snapshot) -> pd.DataFrame:
             "threshold": float(thresholds.iloc[0]) if len(thresholds) else math.nan,
             "n_rows": n_rows,
             "n_alerts": n_alerts,
+            "alert_budget": alert_budget,
             "labeled_alerts": tp + fp,
             "unlabeled_alerts": n_alerts - tp - fp,
             "true_positives": tp,
@@ -70,7 +74,7 @@ def daily_stats(snapshot: Snapshot) -> pd.DataFrame:
 
 def overall_stats(stats: pd.DataFrame) -> dict:
     """Totals over the days of `daily_stats`: precision over every labeled alert, recall over matured days."""
-    matured = stats[stats["ground_truth_matured"]]
+    matured = stats[stats["ground_truth_matured"].astype(bool)]  # an empty object column would select columns
     tp, fp = int(stats["true_positives"].sum()), int(stats["false_positives"].sum())
     precision = _ratio(tp, tp + fp)
     matured_tp, matured_fn = int(matured["true_positives"].sum()), int(matured["false_negatives"].sum())

@@ -20,6 +20,18 @@ CASE_FIELDS = ["step", "event_ts", "nameOrig", "oldbalanceOrg", "newbalanceOrig"
                "newbalanceDest", "scored_at"]
 
 
+def display_daily_stats(stats: pd.DataFrame) -> pd.DataFrame:
+    """The dashboard's per-day table in words where a figure is undefined: "no alerts" on a day without alerts,
+    "none labeled yet" while no alert of the day has a label, "not matured" for recall before the ground truth."""
+    shown = display_table(stats)
+    shown.loc[stats["labeled_alerts"] == 0, "precision"] = "none labeled yet"
+    shown.loc[stats["n_alerts"] == 0, "precision"] = "no alerts"
+    immature = ~stats["ground_truth_matured"].astype(bool)
+    shown.loc[immature, ["recall", "f1"]] = "not matured"
+    shown.loc[immature, "true_negatives"] = ""
+    return shown
+
+
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     """A table for people: rounded numbers, blanks instead of NaN."""
     shown = frame.copy()
@@ -76,11 +88,18 @@ def render_case(detail: dict | None, today: int | None) -> str:
     return "\n".join(lines)
 
 
-def render_queue_status(left_today: int, matching: int, today: int | None) -> str:
-    """The queue's header line: what is left of today's queue and how many alerts match the filters."""
+def render_queue_status(left_today: int, matching: int, today: int | None,
+                        today_alerts: int = 0, today_budget: int | None = None) -> str:
+    """The queue's header line: what is left of today's queue, today's alerts against the analysts' budget, and how
+    many alerts match the filters."""
     if today is None:
         return "Nothing exported yet: run the pipeline to fill the queue."
-    return (f"**{left_today}** alerts left in today's queue (day {today}) · "
+    budget = ""
+    if today_budget is not None:
+        over = today_alerts - today_budget
+        budget = (f"; {today_alerts} alerted, budget {today_budget}"
+                  + (f": over by {over}" if over > 0 else ""))
+    return (f"**{left_today}** alerts left in today's queue (day {today}{budget}) · "
             f"**{matching}** unlabeled alerts match the filters")
 
 
@@ -100,13 +119,14 @@ def render_overall(overall: dict, today: int | None) -> str:
     if today is None:
         return "Nothing exported yet: run the pipeline first."
 
-    def fmt(value: float) -> str:
-        return "–" if value is None or math.isnan(value) else f"{value:.3f}"
+    def fmt(value: float, undefined: str) -> str:
+        return undefined if value is None or math.isnan(value) else f"{value:.3f}"
 
     return (f"**Today is day {today}.** Over {overall['days']} days: {overall['alerts']} alerts, "
             f"{overall['unlabeled_alerts']} not labeled yet. Precision of labeled alerts "
-            f"**{fmt(overall['precision'])}**; recall over the {overall['matured_days']} days whose ground truth "
-            f"has matured **{fmt(overall['recall_matured_days'])}**.\n\n"
+            f"**{fmt(overall['precision'], 'no alerts' if overall['alerts'] == 0 else 'none labeled yet')}**; "
+            f"recall over the {overall['matured_days']} days whose ground truth has matured "
+            f"**{fmt(overall['recall_matured_days'], 'no fraud known yet')}**.\n\n"
             "| confusion matrix | labeled fraud | labeled legit |\n|---|---|---|\n"
             f"| **alerted** | {overall['true_positives']} (TP) | {overall['false_positives']} (FP) |\n"
             f"| **not alerted** | {overall['false_negatives']} (FN) | {overall['true_negatives']} (TN, matured days) |")

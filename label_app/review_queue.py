@@ -26,6 +26,15 @@ def left_today(snapshot: Snapshot) -> int:
     return len(review_queue(snapshot, day=snapshot.today))
 
 
+def today_alerts_and_budget(snapshot: Snapshot) -> tuple[int, int | None]:
+    """Today's alerts and the analysts' budget for today's volume (None from an export that did not record it)."""
+    served = snapshot.summary[snapshot.summary["day"] == snapshot.today] if snapshot.today is not None else None
+    if served is None or not len(served):
+        return 0, None
+    budgets = served["alert_budget"].dropna() if "alert_budget" in served else []
+    return int(served["n_alerts"].sum()), (int(budgets.iloc[0]) if len(budgets) else None)
+
+
 def next_alert(queue: pd.DataFrame, skipped: list[str] | None = None) -> str | None:
     """The first queued transaction not skipped in this session; when every one was skipped, the first one."""
     if not len(queue):

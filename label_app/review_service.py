@@ -13,7 +13,7 @@ from fraud_assets.core.review_export import SCORE_BIN_EDGES
 from label_app import case_lists, model_stats
 from label_app.case_detail import case_detail, describe_reasons
 from label_app.label_history import label_history
-from label_app.review_queue import left_today, review_queue
+from label_app.review_queue import left_today, review_queue, today_alerts_and_budget
 from label_app.settings import LabelAppSettings
 from label_app.snapshot import Snapshot, is_case, load_snapshot
 from label_app.values import parse_label, to_records
@@ -35,7 +35,8 @@ class ReviewService:
     def queue(self, day: int | None = None, transaction_type: str = "", model_version: str = "",
               min_score: float = 0.0, limit: int = 50) -> dict:
         """Alerts no analyst has labeled yet, highest score first, filtered by day, transaction type, model version
-        and minimum score (None or '' for any). Returns {today, left_today, matching, alerts: [up to `limit` alerts
+        and minimum score (None or '' for any). Returns {today, left_today, today_alerts, today_alert_budget (the
+        analysts' budget for today's volume, as the pipeline exported it), matching, alerts: [up to `limit` alerts
         with their transaction fields, score, threshold, model_version, source and reasons]}."""
         snapshot = self.snapshot()
         waiting = review_queue(snapshot, day, transaction_type or None, model_version or None, min_score)
@@ -43,8 +44,9 @@ class ReviewService:
         alerts = to_records(shown)
         for alert, reasons in zip(alerts, waiting["reasons"].head(len(alerts))):
             alert["reasons"] = describe_reasons(reasons)
-        return {"today": snapshot.today, "left_today": left_today(snapshot), "matching": len(waiting),
-                "alerts": alerts}
+        today_alerts, today_budget = today_alerts_and_budget(snapshot)
+        return {"today": snapshot.today, "left_today": left_today(snapshot), "today_alerts": today_alerts,
+                "today_alert_budget": today_budget, "matching": len(waiting), "alerts": alerts}
 
     def case(self, transaction_id: str) -> dict:
         """One transaction: its fields, score, threshold, model version, reasons (raw and as sentences), known label

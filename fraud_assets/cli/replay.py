@@ -112,7 +112,7 @@ class ClockReplay:
             self.log.promotions.append((day, self.defs.resources["model_registry"].champion_version()))
 
 
-def recall_at_budget(settings: Settings, days: tuple[int, int], budget: int,
+def recall_at_budget(settings: Settings, days: tuple[int, int],
                      scores: pd.DataFrame | None = None) -> float:
     """Recall at the daily alert budget over a range of days, from the stored predictions (or given scores)."""
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
@@ -122,7 +122,8 @@ def recall_at_budget(settings: Settings, days: tuple[int, int], budget: int,
             list(days)).fetchdf()
     if scores is not None:
         frame = frame.drop(columns="score").merge(scores, on="transaction_id")
-    alerted = alerts_within_budget(frame["score"].to_numpy(), [frame["day"].to_numpy()], budget)
+    alerted = alerts_within_budget(frame["score"].to_numpy(), [frame["day"].to_numpy()],
+                                   settings.alerts_per_1000_transactions)
     fraud = frame["isFraud"].to_numpy() == 1
     return float((alerted & fraud).sum() / fraud.sum()) if fraud.any() else float("nan")
 
@@ -158,7 +159,8 @@ def prepare_live_clock(settings: Settings) -> int:
     print(f"Days 0-{FIRST_MODEL_AS_OF_DAY} ingested and scored, first champion trained, in {settings.data_dir}.\n"
           f"Next: FRAUD_DATA_DIR={settings.data_dir} FRAUD_DRIFT_SCENARIO={settings.simulation.scenario} "
           f"FRAUD_DRIFT_START_DAY={settings.simulation.drift_start_day} "
-          f"FRAUD_ALERT_BUDGET_PER_DAY={settings.alert_budget_per_day} FRAUD_RETRAIN_COOLDOWN_SECONDS=60 make up, "
+          f"FRAUD_ALERTS_PER_1000_TRANSACTIONS={settings.alerts_per_1000_transactions:g} "
+          "FRAUD_RETRAIN_COOLDOWN_SECONDS=60 make up, "
           "then start simulation_clock_schedule in the Dagster UI (Automation): a new day every two minutes.")
     return 0
 
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="fraud_pattern_shift")
     parser.add_argument("--start-day", type=int, default=20)
     parser.add_argument("--scale", type=float, default=None)
-    parser.add_argument("--budget", type=int, default=None, help="alerts a day (default FRAUD_ALERT_BUDGET_PER_DAY)")
+    parser.add_argument("--alerts-per-1000", type=float, default=None,
+                        help="the alert budget per 1,000 transactions (default FRAUD_ALERTS_PER_1000_TRANSACTIONS)")
     parser.add_argument("--prepare-only", action="store_true",
                         help="stop after the first champion, for the live clock in the Dagster UI")
     args = parser.parse_args(argv)
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     simulation = replace(settings.simulation, scenario=args.scenario, drift_start_day=args.start_day,
                          scale=args.scale or settings.simulation.scale)
     settings = replace(settings, simulation=simulation, retrain_cooldown_seconds=0,
-                       alert_budget_per_day=args.budget or settings.alert_budget_per_day)
+                       alerts_per_1000_transactions=args.alerts_per_1000 or settings.alerts_per_1000_transactions)
     if args.prepare_only:
         return prepare_live_clock(settings)
     log = replay_scenario(settings, FIRST_MODEL_AS_OF_DAY)
@@ -187,12 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     after = (args.start_day + 3, settings.simulation_days - 1)
     before = (16, args.start_day - 1)
     first_version = "1"
-    budget = settings.alert_budget_per_day
     never_retrained = scores_of_version(settings, first_version, after)
-    print(f"recall at {budget} alerts/day: "
-          f"days {before[0]}-{before[1]} {recall_at_budget(settings, before, budget):.3f}; "
-          f"days {after[0]}-{after[1]} with retraining {recall_at_budget(settings, after, budget):.3f}, "
-          f"never retrained {recall_at_budget(settings, after, budget, never_retrained):.3f}")
+    print(f"recall at the alert budget ({settings.alerts_per_1000_transactions:g} per 1,000 transactions): "
+          f"days {before[0]}-{before[1]} {recall_at_budget(settings, before):.3f}; "
+          f"days {after[0]}-{after[1]} with retraining {recall_at_budget(settings, after):.3f}, "
+          f"never retrained {recall_at_budget(settings, after, never_retrained):.3f}")
     return 0
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import dagster as dg
 import duckdb
-import numpy as np
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
@@ -28,7 +27,13 @@ from fraud_assets.core.settings import Settings
 from fraud_assets.defs.dagster_compat import partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
 from fraud_assets.defs.partitions import partition_key_of_day
-from fraud_assets.ml.evaluation import evaluate
+from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.ml.evaluation import (
+    alerts_against_budget,
+    describe_alert_quality,
+    evaluate,
+    per_day_table_for_people,
+)
 
 FIRST_MODEL_AS_OF_DAY = 15  # trains on days 0-11, validates on 12-14 (labels one day late); days 16+ are unseen
 # The console shows the steps' progress lines and warnings; every event, DEBUG included, is in the run's log in the UI.
@@ -88,7 +93,7 @@ def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
         FROM fraud.scored_predictions p JOIN fraud.cleaned_transactions c USING (transaction_id)
         WHERE p.day >= {first_day}""")
     return evaluate(rows["isFraud"].to_numpy(), rows["score"].to_numpy(), float(rows["threshold"].iloc[0]),
-                    rows["amount"].to_numpy(), rows["day"].to_numpy(), settings.alert_budget_per_day)
+                    rows["amount"].to_numpy(), rows["day"].to_numpy(), settings.alerts_per_1000_transactions)
 
 
 def main() -> int:
@@ -128,15 +133,39 @@ def print_summary(settings: Settings) -> None:
                              "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
     print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
           f"{int(ingest['fraud'][0]):,} fraud")
-    quality = out_of_time_quality(settings, FIRST_MODEL_AS_OF_DAY + 1)
-    print(f"Champion on days {FIRST_MODEL_AS_OF_DAY + 1}+ (never seen in training): AUPRC {quality['auprc']:.3f}, "
-          f"ROC AUC {quality['roc_auc']:.4f}, recall at {settings.alert_budget_per_day} alerts/day "
-          f"{quality['recall_at_budget']:.3f} (precision {quality['precision_at_budget']:.3f}), "
-          f"at its threshold: precision {quality['precision']:.3f}, recall {quality['recall']:.3f}")
+    first_unseen = FIRST_MODEL_AS_OF_DAY + 1
+    quality = out_of_time_quality(settings, first_unseen)
+    print(f"Champion on days {first_unseen}+ (never seen in training): AUPRC {quality['auprc']:.3f}, "
+          f"ROC AUC {quality['roc_auc']:.4f}, recall at the alert budget "
+          f"({settings.alerts_per_1000_transactions:g} per 1,000 transactions) {quality['recall_at_budget']:.3f} "
+          f"(precision {quality['precision_at_budget']:.3f}), at its threshold: "
+          + describe_alert_quality(quality["precision"], quality["recall"], int(quality["n_alerts"])))
+    print(describe_alerts_against_budget(settings, first_unseen))
     performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
     print("\nPer day (model_performance):")
-    print(performance.to_string(index=False,
-                                float_format=lambda value: f"{value:.3f}" if np.isfinite(value) else "nan"))
+    print(per_day_table_for_people(performance, settings.alerts_per_1000_transactions).to_string(index=False))
+
+
+def describe_alerts_against_budget(settings: Settings, first_day: int) -> str:
+    """The champion's alerts on days >= first_day against each day's budget (within it, or over it by how much), and
+    whether its threshold already exceeded the budget on its validation days (a tied top group)."""
+    scored = warehouse_frame(settings, f"SELECT day, is_alert FROM fraud.scored_predictions WHERE day >= {first_day}")
+    days = alerts_against_budget(scored["day"].to_numpy(), scored["is_alert"].to_numpy(),
+                                 settings.alerts_per_1000_transactions)
+    text = (f"Alerts on days {first_day}+: {int(days['alerts'].sum()):,} against a budget of "
+            f"{int(days['budget'].sum()):,} ({days['budget'].mean():.0f} a day on average)")
+    over = days[days["over_budget"] > 0]
+    if over.empty:
+        text += ": within the budget every day"
+    else:
+        text += (f": over the budget on {len(over)} of {len(days)} days, by {int(over['over_budget'].sum()):,} "
+                 f"alerts in all ({int(over['over_budget'].max()):,} at most on a day)")
+    card = ModelRegistry.from_settings(settings).load_champion().card
+    if card.alerts_over_budget_per_day > 0:
+        text += (f". On its validation days the champion's threshold alerted {card.expected_alerts_per_day:.1f} a "
+                 f"day against a budget of {card.alert_budget_per_day:.1f}: the rows tied at its top score exceed "
+                 f"the budget by {card.alerts_over_budget_per_day:.1f} a day and are alerted together")
+    return text
 
 
 def print_ui_hint(settings: Settings) -> None:

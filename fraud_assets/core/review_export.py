@@ -4,14 +4,15 @@ half-written file, and read by the label app without ever opening the DuckDB war
 Layout under the exports folder (default `data/exports/`):
     review/day=NNN.parquet   per day: every alerted transaction, plus every fraud transaction the model missed
                              (so the app can count false negatives once labels mature); REVIEW_COLUMNS
-    summary/day=NNN.parquet  per day and model version: rows, alerts, threshold and a score histogram;
-                             SUMMARY_COLUMNS
+    summary/day=NNN.parquet  per day and model version: rows, alerts, the day's alert budget, threshold and a
+                             score histogram; SUMMARY_COLUMNS
 Ground truth (`isFraud`) is exported with `label_matures_on_day`; the app shows it only from that day on.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ REVIEW_COLUMNS = ["transaction_id", "day", "step", "event_ts", "type", "amount",
                   "newbalanceOrig", "nameDest", "oldbalanceDest", "newbalanceDest", "score", "is_alert", "threshold",
                   "model_version", "scored_at", "reasons", "isFraud", "label_matures_on_day"]
 SCORE_BIN_EDGES = np.round(np.linspace(0.0, 1.0, 21), 2)
-SUMMARY_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts",
+SUMMARY_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts", "alert_budget",
                    *[f"score_bin_{i:02d}" for i in range(20)]]
 
 
@@ -40,13 +41,15 @@ def review_rows(predictions: pd.DataFrame, transactions: pd.DataFrame, label_del
     return kept.assign(label_matures_on_day=kept["day"] + label_delay_days)[REVIEW_COLUMNS].reset_index(drop=True)
 
 
-def daily_summary(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Per day and model version: row and alert counts, threshold and a 20-bin score histogram (SUMMARY_COLUMNS)."""
+def daily_summary(predictions: pd.DataFrame, alert_budget_of_day: Callable[[int], int]) -> pd.DataFrame:
+    """Per day and model version: row and alert counts, the day's alert budget (`alert_budget_of_day(rows of the
+    day)`), threshold and a 20-bin score histogram (SUMMARY_COLUMNS)."""
     rows = []
+    rows_per_day = predictions.groupby("day").size()
     for (day, version), group in predictions.groupby(["day", "model_version"], sort=True):
         counts, _ = np.histogram(group["score"].to_numpy(), bins=SCORE_BIN_EDGES)
         rows.append([int(day), str(version), float(group["threshold"].iloc[0]), len(group),
-                     int(group["is_alert"].sum()), *counts.tolist()])
+                     int(group["is_alert"].sum()), alert_budget_of_day(int(rows_per_day[day])), *counts.tolist()])
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 

@@ -16,6 +16,7 @@ from fraud_assets.core.schema import (
     AMOUNT_COLUMNS,
     LABEL_COLUMNS,
     PAYSIM_COLUMNS,
+    PAYSIM_DTYPES,
     TRANSACTION_TYPES,
     day_of_step,
 )
@@ -30,17 +31,7 @@ CLEANED_DTYPES: dict[str, str] = {
     "transaction_id": "object",
     "event_ts": "datetime64[ns]",
     "day": "int32",
-    "step": "int64",
-    "type": "object",
-    "amount": "float64",
-    "nameOrig": "object",
-    "oldbalanceOrg": "float64",
-    "newbalanceOrig": "float64",
-    "nameDest": "object",
-    "oldbalanceDest": "float64",
-    "newbalanceDest": "float64",
-    "isFraud": "int8",
-    "isFlaggedFraud": "int8",
+    **PAYSIM_DTYPES,
 }
 
 _ACCOUNT_PATTERNS = {"nameOrig": "C[0-9]+", "nameDest": "[CM][0-9]+"}

@@ -2,8 +2,9 @@
 
 Conventions:
 - a row is alerted at a threshold when `score >= threshold`;
-- "at budget" means that each day the `alert_budget_per_day` highest scores are alerted (all rows of a
-  smaller day); tied scores at the cut are taken in row order, so a day never gets more than the budget;
+- "at budget" means that each day the day's alert budget of highest scores is alerted (`daily_alert_budget`:
+  `alerts_per_1000` per 1,000 of the day's transactions); tied scores at the cut are taken in row order, so a day
+  never gets more than its budget;
 - a ratio whose denominator is 0 is NaN (precision with no alert, recall with no fraud), and so are
   AUPRC and ROC AUC on a slice without both fraud and genuine rows: NaN, never an exception.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+
+from fraud_assets.ml.thresholds import daily_alert_budget
 
 PER_DAY_COLUMNS: list[str] = [
     "day",
@@ -34,15 +37,15 @@ def evaluate(
     threshold: float,
     amounts: np.ndarray,
     days: np.ndarray,
-    alert_budget_per_day: int,
+    alerts_per_1000: float,
 ) -> dict[str, float]:
-    """Metrics of scored rows at a threshold and at a daily alert budget (see the module conventions)."""
+    """Metrics of scored rows at a threshold and at the daily alert budget (see the module conventions)."""
     fraud = np.asarray(y_true).astype(bool)
     score_values = np.asarray(scores, dtype=np.float64)
     amount_values = np.asarray(amounts, dtype=np.float64)
     day_values = np.asarray(days)
     alerted = score_values >= threshold
-    budget_alerted = alerts_within_budget(score_values, [day_values], alert_budget_per_day)
+    budget_alerted = alerts_within_budget(score_values, [day_values], alerts_per_1000)
 
     true_positives = int((alerted & fraud).sum())
     n_alerts = int(alerted.sum())
@@ -58,6 +61,7 @@ def evaluate(
         "precision": precision,
         "recall": recall,
         "f1": _f1(precision, recall),
+        "n_alerts": float(n_alerts),
         "alerts_per_day": _ratio(n_alerts, len(np.unique(day_values))),
         "recall_at_budget": _ratio(caught_at_budget, n_fraud),
         "precision_at_budget": _ratio(caught_at_budget, int(budget_alerted.sum())),
@@ -103,12 +107,12 @@ def precision_recall_curve_figure(y_true: np.ndarray, scores: np.ndarray, thresh
     return figure
 
 
-def per_day_performance(frame: pd.DataFrame, alert_budget_per_day: int) -> pd.DataFrame:
+def per_day_performance(frame: pd.DataFrame, alerts_per_1000: float) -> pd.DataFrame:
     """One row per (day, model_version) with `PER_DAY_COLUMNS`.
 
     Input columns: day, score, is_alert, label (0/1), amount, model_version. Precision and recall
-    are those of `is_alert`; recall_at_budget alerts the top `alert_budget_per_day` scores of each
-    (day, model_version).
+    are those of `is_alert` (precision NaN on a day without alerts); recall_at_budget alerts the top scores of each
+    (day, model_version) up to its alert budget.
     """
     if frame.empty:
         return pd.DataFrame(columns=PER_DAY_COLUMNS)
@@ -118,7 +122,7 @@ def per_day_performance(frame: pd.DataFrame, alert_budget_per_day: int) -> pd.Da
     budget_alerted = alerts_within_budget(
         frame["score"].to_numpy(dtype=np.float64),
         [frame["day"].to_numpy(), frame["model_version"].to_numpy()],
-        alert_budget_per_day,
+        alerts_per_1000,
     )
     flags = pd.DataFrame(
         {
@@ -146,10 +150,45 @@ def per_day_performance(frame: pd.DataFrame, alert_budget_per_day: int) -> pd.Da
     return table.reset_index()[PER_DAY_COLUMNS]
 
 
-def alerts_within_budget(scores: np.ndarray, group_keys: list[np.ndarray], alert_budget: int) -> np.ndarray:
-    """Boolean mask of the `alert_budget` highest scores of each group (ties in row order; NaN scores never)."""
-    ranks = pd.Series(scores).groupby(group_keys, sort=False, dropna=False).rank(method="first", ascending=False)
-    return (ranks <= alert_budget).to_numpy()
+def alerts_within_budget(scores: np.ndarray, group_keys: list[np.ndarray], alerts_per_1000: float) -> np.ndarray:
+    """Boolean mask of the highest scores of each group (a day) up to the group's alert budget, from its row count
+    (ties in row order; NaN scores never)."""
+    groups = pd.Series(scores).groupby(group_keys, sort=False, dropna=False)
+    ranks = groups.rank(method="first", ascending=False).to_numpy()
+    budgets = daily_alert_budget(groups.transform("size").to_numpy(), alerts_per_1000)
+    return ranks <= budgets
+
+
+def alerts_against_budget(days: np.ndarray, is_alert: np.ndarray, alerts_per_1000: float) -> pd.DataFrame:
+    """Per day: transactions, alerts, the day's alert budget and the alerts beyond it (0 within it)."""
+    frame = pd.DataFrame({"day": np.asarray(days), "alert": np.asarray(is_alert, dtype=bool)})
+    table = frame.groupby("day", sort=True).agg(transactions=("alert", "size"), alerts=("alert", "sum"))
+    table["budget"] = daily_alert_budget(table["transactions"].to_numpy(), alerts_per_1000)
+    table["over_budget"] = np.maximum(0, table["alerts"] - table["budget"])
+    return table.reset_index()
+
+
+def describe_alert_quality(precision: float, recall: float, n_alerts: int) -> str:
+    """Precision and recall at a threshold in words: "no alerts" where nothing was alerted, never NaN."""
+    if n_alerts == 0:
+        return "no alerts" + (f" (recall {recall:.3f})" if recall == recall else "")
+    recall_text = f"{recall:.3f}" if recall == recall else "no fraud"
+    return f"precision {precision:.3f}, recall {recall_text} ({n_alerts:,} alerts)"
+
+
+def per_day_table_for_people(table: pd.DataFrame, alerts_per_1000: float) -> pd.DataFrame:
+    """`per_day_performance`'s table as text for printing and Markdown, with each day's alert budget beside its
+    alerts: "no alerts" where a day had none, "no fraud" where recall is undefined, "undefined" for an AUPRC without
+    both classes, other figures to three decimals."""
+    shown = table.astype(object)
+    shown.insert(shown.columns.get_loc("n_alerts") + 1, "alert_budget",
+                 daily_alert_budget(table["n_rows"].to_numpy(), alerts_per_1000))
+    for column in ("precision", "recall", "auprc", "recall_at_budget"):
+        shown[column] = [f"{value:.3f}" if value == value else "" for value in table[column]]
+    shown.loc[table["n_alerts"] == 0, "precision"] = "no alerts"
+    shown.loc[table["n_fraud"] == 0, ["recall", "recall_at_budget"]] = "no fraud"
+    shown.loc[table["auprc"].isna(), "auprc"] = "undefined"
+    return shown
 
 
 def _auprc(fraud: np.ndarray, scores: np.ndarray) -> float:

@@ -21,8 +21,8 @@ REFERENCE_SAMPLE_ROWS = 5_000
 
 @dataclass(frozen=True)
 class ThresholdPolicy:
-    strategy: str
-    alert_budget_per_day: int
+    strategy: str  # "alert_budget" or "net_value"
+    alerts_per_1000: float  # the analysts' budget: alerts per 1,000 transactions of a day
     review_cost_per_alert: float
 
 
@@ -86,12 +86,12 @@ def fit_challenger(
     })
     threshold = choose_threshold(
         policy.strategy, validation["score"].to_numpy(), validation["label"].to_numpy(),
-        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alert_budget_per_day,
+        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alerts_per_1000,
         policy.review_cost_per_alert,
     )
     metrics = evaluate(
         validation["label"].to_numpy(), validation["score"].to_numpy(), threshold.threshold,
-        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alert_budget_per_day,
+        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alerts_per_1000,
     )
     sample = transactions.loc[train_rows, ["day", *PAYSIM_COLUMNS]]
     sample = sample.sample(min(REFERENCE_SAMPLE_ROWS, len(sample)), random_state=seed)

@@ -16,7 +16,7 @@ from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.simulation.settings import SimulationSettings
 
 SCALE = 0.1  # the demo's volume: about 20,500 transactions and 26 frauds a day
-BUDGET = 60  # the demo's alert budget
+ALERTS_PER_1000 = 2.92  # the demo's alert budget: 60 a day at about 20,500 transactions
 FIRST_MODEL_AS_OF = 15
 RECOVERY_FLOOR = 0.9  # the target: recall at the budget back to 90% of its level before the drift
 
@@ -30,7 +30,7 @@ def replay_for(tmp_path, monkeypatch):
     def make(scenario: str, start_day: int = 20, last_day: int = 30) -> ClockReplay:
         simulation = SimulationSettings(scale=SCALE, scenario=scenario, drift_start_day=start_day,
                                         num_days=last_day + 1)
-        settings = Settings(data_dir=tmp_path, simulation=simulation, alert_budget_per_day=BUDGET,
+        settings = Settings(data_dir=tmp_path, simulation=simulation, alerts_per_1000_transactions=ALERTS_PER_1000,
                             retrain_cooldown_seconds=0)
         prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
@@ -74,11 +74,11 @@ def test_a_fraud_pattern_shift_is_caught_and_retraining_recovers_recall(replay_f
             "SELECT DISTINCT day FROM fraud.scored_predictions WHERE model_version = '1' AND day >= ? ORDER BY day",
             [min(log.failed_checks)]).fetchall()]
     assert left_with_v1 == [], f"days still scored by the first champion: {left_with_v1}; promotions {log.promotions}"
-    before = recall_at_budget(settings, (16, start - 1), BUDGET)
-    retrained = recall_at_budget(settings, (start + 3, last), BUDGET)
-    never_retrained = recall_at_budget(settings, (start + 3, last), BUDGET,
+    before = recall_at_budget(settings, (16, start - 1))
+    retrained = recall_at_budget(settings, (start + 3, last))
+    never_retrained = recall_at_budget(settings, (start + 3, last),
                                        scores_of_version(settings, "1", (start + 3, last)))
-    print(f"recall at {BUDGET}/day: before {before:.3f}, after with retraining {retrained:.3f}, "
+    print(f"recall at the budget: before {before:.3f}, after with retraining {retrained:.3f}, "
           f"never retrained {never_retrained:.3f}")
     assert before > 0.9
     assert never_retrained < 0.5 * before
@@ -96,6 +96,6 @@ def test_amount_inflation_fails_the_feature_drift_check_from_its_start_and_retra
     for day in (18, 19, 20, 21):
         assert "drift_report_feature_drift_check" in log.failed_checks.get(day, []), log.failed_checks
     assert log.retrain_requests and log.retrain_requests[0][0] == 18
-    before = recall_at_budget(settings, (16, 17), BUDGET)
-    after = recall_at_budget(settings, (19, 21), BUDGET)
+    before = recall_at_budget(settings, (16, 17))
+    after = recall_at_budget(settings, (19, 21))
     assert after >= 0.9 * before

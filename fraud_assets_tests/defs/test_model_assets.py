@@ -20,7 +20,7 @@ from fraud_assets.simulation.settings import SimulationSettings
 
 DAYS = 10
 MODEL_CONFIG = {"as_of_day": 9, "training_days": 5, "validation_days": 3, "n_estimators": 60}
-ALERT_BUDGET_PER_DAY = 20
+ALERTS_PER_1000 = 4.9  # about 20 alerts a day at scale 0.02 (4,100 transactions)
 
 
 def run(settings, instance, job_name, days=None, model_config=None):
@@ -47,7 +47,7 @@ def query(settings, sql):
 def trained(tmp_path_factory):
     """Ten ingested days and a first model (the champion)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("lifecycle"), simulation=SimulationSettings(scale=0.02),
-                        alert_budget_per_day=ALERT_BUDGET_PER_DAY)
+                        alerts_per_1000_transactions=ALERTS_PER_1000)
     instance = dg.DagsterInstance.ephemeral()
     run(settings, instance, "daily_ingest_job", (0, DAYS - 1))
     first = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
@@ -67,7 +67,7 @@ def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
     champion = registry.load_champion()
     assert champion.version == "1" and 0 < champion.threshold <= 1
     assert champion.card.last_validation_day == 8 and champion.card.version == "1"
-    assert champion.card.alert_budget_per_day == ALERT_BUDGET_PER_DAY and champion.card.label_delay_days == 1
+    assert champion.card.alerts_per_1000_transactions == ALERTS_PER_1000 and champion.card.label_delay_days == 1
     assert champion.card.mlflow_run_id == first["mlflow_run_id"]
     assert {"auprc", "roc_auc", "recall_at_budget", "brier"} <= set(champion.card.metrics)
     assert len(champion.reference_sample) > 1000 and "score" in champion.reference_sample

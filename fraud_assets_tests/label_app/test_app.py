@@ -196,7 +196,8 @@ def test_the_documented_command_starts_the_app(tmp_path):
         assert httpx.get(f"{url}gradio_api/info", timeout=5).status_code == 401
         queue = Client(url, auth=("analyst", "analyst"), verbose=False, analytics_enabled=False).predict(
             api_name="/queue")
-        assert queue == {"today": None, "left_today": 0, "matching": 0, "alerts": []}
+        assert queue == {"today": None, "left_today": 0, "today_alerts": 0, "today_alert_budget": None, "matching": 0,
+                         "alerts": []}
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)

@@ -17,8 +17,10 @@ from fraud_assets.core.review_export import (
     day_file,
     write_parquet_atomically,
 )
+from fraud_assets.ml.thresholds import daily_alert_budget
 
 LABEL_DELAY_DAYS = 2
+ALERTS_PER_1000 = 2.92  # 3 alerts a day of 1,000 transactions
 REASONS = [{"feature": "drains_origin", "value": 1.0, "contribution": 2.5,
             "description": "The amount is exactly the paying account's whole balance: the account is emptied."},
            {"feature": "amount", "value": 181000.0, "contribution": 0.75, "description": "Amount of the transaction."}]
@@ -45,8 +47,9 @@ def write_day(exports_dir: Path, day: int, rows: list[dict], n_rows: int, model_
         {"day": "int32", "step": "int64", "is_alert": bool, "isFraud": "int8", "label_matures_on_day": "int32"})
     scores = np.concatenate([review["score"].to_numpy(), np.full(n_rows - len(review), 0.01)])
     counts, _ = np.histogram(scores, bins=SCORE_BIN_EDGES)
-    summary = pd.DataFrame([[day, model_version, threshold, n_rows, int(review["is_alert"].sum()), *counts.tolist()]],
-                           columns=SUMMARY_COLUMNS)
+    budget = daily_alert_budget(n_rows, ALERTS_PER_1000)
+    summary = pd.DataFrame([[day, model_version, threshold, n_rows, int(review["is_alert"].sum()), budget,
+                             *counts.tolist()]], columns=SUMMARY_COLUMNS)
     write_parquet_atomically(review, day_file(exports_dir, "review", day))
     write_parquet_atomically(summary, day_file(exports_dir, "summary", day))
 

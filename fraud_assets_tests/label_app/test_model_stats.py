@@ -33,6 +33,7 @@ def test_daily_stats_count_only_known_labels(snapshot):
     assert math.isnan(day2.true_negatives) and not day2.ground_truth_matured
     # today: nothing labeled
     assert (day3.n_alerts, day3.labeled_alerts, day3.model_version, day3.threshold) == (3, 0, "v2", 0.4)
+    assert day3.alert_budget == 3  # the day's budget as the pipeline exported it: 1,000 transactions at 2.92
     assert math.isnan(day3.precision)
 
 

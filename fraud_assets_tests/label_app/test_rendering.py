@@ -10,6 +10,7 @@ from label_app.case_detail import case_detail
 from label_app.model_stats import daily_stats, overall_stats
 from label_app.rendering import (
     bars_by_day,
+    display_daily_stats,
     display_table,
     render_case,
     render_label_event,
@@ -35,6 +36,10 @@ def test_the_header_lines():
     assert render_queue_status(3, 4, 3) == ("**3** alerts left in today's queue (day 3) · **4** unlabeled alerts "
                                             "match the filters")
     assert render_queue_status(0, 0, None) == "Nothing exported yet: run the pipeline to fill the queue."
+    assert render_queue_status(2, 4, 3, 3, 3) == ("**2** alerts left in today's queue (day 3; 3 alerted, budget 3) · "
+                                                  "**4** unlabeled alerts match the filters")
+    assert "(day 3; 5 alerted, budget 3: over by 2)" in render_queue_status(
+        2, 4, 3, 5, 3)
     event = {"transaction_id": "d0", "label": 1, "previous_label": 0, "reviewer": "bob"}
     assert render_label_event(event) == "Labeled `d0` **fraud** (was legit) as bob."
     assert render_label_event({**event, "previous_label": None}) == "Labeled `d0` **fraud** as bob."
@@ -49,7 +54,9 @@ def test_the_dashboard_summary(snapshot):
                            "alerts **0.714**; recall over the 2 days whose ground truth has matured **0.800**.")
     assert "| **alerted** | 5 (TP) | 2 (FP) |" in text
     assert "| **not alerted** | 1 (FN) | 1994 (TN, matured days) |" in text
-    assert "**–**" in render_overall({**overall, "precision": math.nan}, 3)
+    assert "**none labeled yet**" in render_overall({**overall, "precision": math.nan}, 3)
+    assert "**no alerts**" in render_overall({**overall, "precision": math.nan, "alerts": 0}, 3)
+    assert "**no fraud known yet**" in render_overall({**overall, "recall_matured_days": math.nan}, 3)
     assert render_overall(overall, None) == "Nothing exported yet: run the pipeline first."
 
 
@@ -71,3 +78,15 @@ def test_the_score_figure(snapshot):
     assert len(heat.images) == 1 and bars.lines[0].get_xdata()[0] == 0.4  # today's threshold
     empty_heat, empty_bars = score_figure(snapshot.summary.iloc[0:0], stats.iloc[0:0], None).axes[:2]
     assert empty_bars.get_title() == "No scores yet" and not empty_heat.images
+
+
+def test_the_daily_table_says_in_words_what_is_undefined(snapshot):
+    stats = daily_stats(snapshot)
+    stats.loc[stats["day"] == 1, ["n_alerts", "labeled_alerts", "true_positives", "false_positives"]] = 0
+    stats.loc[stats["day"] == 1, "precision"] = math.nan
+    shown = display_daily_stats(stats).set_index("day")
+    assert shown.loc[1, "precision"] == "no alerts"
+    assert shown.loc[3, "precision"] == "none labeled yet"  # today: alerts, none labeled
+    assert shown.loc[2, "recall"] == shown.loc[2, "f1"] == "not matured"
+    assert shown.loc[0, "precision"] == 0.667 and shown.loc[0, "alert_budget"] == 3
+    assert "nan" not in shown.astype(str).to_string().lower()

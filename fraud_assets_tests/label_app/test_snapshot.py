@@ -16,7 +16,7 @@ from fraud_assets_tests.label_app.test_data import REASONS, case, write_day, wri
 from label_app.case_detail import case_detail
 from label_app.case_lists import list_cases
 from label_app.label_history import label_history
-from label_app.model_stats import daily_stats
+from label_app.model_stats import daily_stats, overall_stats
 from label_app.review_queue import left_today, review_queue
 from label_app.snapshot import filter_choices, is_case, load_snapshot
 
@@ -80,6 +80,7 @@ def test_nothing_exported_yet(tmp_path):
     assert snapshot.today is None and len(snapshot.cases) == 0
     assert len(review_queue(snapshot)) == 0 and left_today(snapshot) == 0
     assert len(daily_stats(snapshot)) == 0 and len(label_history(snapshot)) == 0
+    assert overall_stats(daily_stats(snapshot))["alerts"] == 0  # the dashboard of an empty folder, not a KeyError
     assert list_cases(snapshot, "frauds")["total"] == 0
     assert filter_choices(snapshot) == {"days": [], "types": [], "model_versions": []}
     assert not (tmp_path / "labels.sqlite").exists()  # reading never creates the store

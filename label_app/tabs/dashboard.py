@@ -13,7 +13,7 @@ from label_app.model_stats import (
     model_timeline,
     overall_stats,
 )
-from label_app.rendering import bars_by_day, display_table, render_overall, score_figure
+from label_app.rendering import bars_by_day, display_daily_stats, display_table, render_overall, score_figure
 from label_app.review_service import ReviewService
 from label_app.tabs import PRIVATE
 
@@ -51,4 +51,4 @@ class DashboardTab:
         return (render_overall(overall_stats(stats), snapshot.today), metric_series(stats),
                 bars_by_day(confusion_series(stats)), bars_by_day(alert_volume(snapshot.summary)),
                 display_table(model_timeline(snapshot.summary)), score_figure(snapshot.summary, stats, snapshot.today),
-                display_table(stats))
+                display_daily_stats(stats))

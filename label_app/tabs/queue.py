@@ -9,7 +9,7 @@ import gradio as gr
 
 from label_app.case_detail import case_detail
 from label_app.rendering import display_table, render_case, render_label_event, render_queue_status
-from label_app.review_queue import left_today, next_alert, review_queue
+from label_app.review_queue import left_today, next_alert, review_queue, today_alerts_and_budget
 from label_app.review_service import ReviewService
 from label_app.tabs import PRIVATE
 from label_app.tabs.filters import Filters, day_value, filter_value
@@ -71,7 +71,8 @@ class QueueTab:
         waiting = review_queue(snapshot, day_value(day), filter_value(transaction_type), filter_value(model_version),
                                min_score)
         chosen = prefer if prefer in set(waiting["transaction_id"]) else next_alert(waiting, skipped_ids)
-        status = render_queue_status(left_today(snapshot), len(waiting), snapshot.today)
+        status = render_queue_status(left_today(snapshot), len(waiting), snapshot.today,
+                                     *today_alerts_and_budget(snapshot))
         table = display_table(waiting.head(QUEUE_TABLE_ROWS)[QUEUE_TABLE_COLUMNS])
         detail = case_detail(snapshot, chosen) if chosen else None
         return status, table, chosen, render_case(detail, snapshot.today)

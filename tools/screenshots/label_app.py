@@ -35,7 +35,7 @@ DEMO_USER = ("analyst", "analyst")
 DEMO_DAYS = 14
 SWITCH_DAY = 10  # the second model serves from this day on
 LABEL_DELAY_DAYS = 3
-ALERT_BUDGET_PER_DAY = 40
+ALERTS_PER_1000 = 4.0  # about 40 alerts a day at the demo's 10,000 transactions
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -48,6 +48,7 @@ def build_demo_data(data_dir: Path, scale: float = 0.05, seed: int = 7) -> Path:
     from fraud_assets.ml.batch_scoring import score_transactions
     from fraud_assets.ml.label_maturity import known_labels, training_window
     from fraud_assets.ml.lifecycle import ThresholdPolicy, fit_challenger
+    from fraud_assets.ml.thresholds import daily_alert_budget
     from fraud_assets.ml.training import XGBoostParams
     from fraud_assets.simulation import SimulationSettings, simulate_days
 
@@ -57,7 +58,7 @@ def build_demo_data(data_dir: Path, scale: float = 0.05, seed: int = 7) -> Path:
                                                                 simulation_epoch()))
     no_analyst = pd.DataFrame({"transaction_id": pd.Series(dtype=object), "label": pd.Series(dtype="int8")})
     params = XGBoostParams(n_estimators=150, nthread=2)
-    policy = ThresholdPolicy("alert_budget", alert_budget_per_day=ALERT_BUDGET_PER_DAY, review_cost_per_alert=0.0)
+    policy = ThresholdPolicy("alert_budget", alerts_per_1000=ALERTS_PER_1000, review_cost_per_alert=0.0)
     exports_dir = data_dir / "exports"
     scored_at = datetime(2025, 1, 1, tzinfo=timezone.utc)
     served = [("demo-v1", 6, 0, SWITCH_DAY - 1), ("demo-v2", SWITCH_DAY, SWITCH_DAY, DEMO_DAYS - 1)]
@@ -71,7 +72,8 @@ def build_demo_data(data_dir: Path, scale: float = 0.05, seed: int = 7) -> Path:
             predictions = score_transactions(rows, challenger.trained.booster, threshold, version, scored_at)
             write_parquet_atomically(review_rows(predictions, rows, LABEL_DELAY_DAYS),
                                      day_file(exports_dir, "review", day))
-            write_parquet_atomically(daily_summary(predictions), day_file(exports_dir, "summary", day))
+            summary = daily_summary(predictions, lambda rows: daily_alert_budget(rows, ALERTS_PER_1000))
+            write_parquet_atomically(summary, day_file(exports_dir, "summary", day))
     _demo_labels(exports_dir, data_dir / "labels.sqlite", seed)
     return exports_dir
 

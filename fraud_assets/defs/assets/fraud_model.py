@@ -18,6 +18,7 @@ from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS
 from fraud_assets.ml.label_maturity import TrainingWindow, known_labels, training_window
 from fraud_assets.ml.lifecycle import Challenger, ThresholdPolicy, auprc_on_rows, decide_promotion, fit_challenger
+from fraud_assets.ml.thresholds import ThresholdChoice
 from fraud_assets.ml.training import XGBoostParams
 
 XGBOOST_DEFAULTS = XGBoostParams()
@@ -48,8 +49,8 @@ class FraudModelConfig(dg.Config):
         return XGBoostParams(n_estimators=self.n_estimators, max_depth=self.max_depth, learning_rate=self.learning_rate,
                              early_stopping_rounds=self.early_stopping_rounds)
 
-    def threshold_policy(self, alert_budget_per_day: int) -> ThresholdPolicy:
-        return ThresholdPolicy(self.threshold_strategy, alert_budget_per_day, self.review_cost_per_alert)
+    def threshold_policy(self, alerts_per_1000: float) -> ThresholdPolicy:
+        return ThresholdPolicy(self.threshold_strategy, alerts_per_1000, self.review_cost_per_alert)
 
 
 @dg.asset(
@@ -73,7 +74,7 @@ def fraud_model(
                                                 newest_cleaned_day(context.instance))
     labels = known_labels(transactions, window.as_of_day, review_policy.label_delay_days, reviewed_labels)
     challenger = fit_challenger(transactions, labels, window, config.xgboost_params(),
-                                config.threshold_policy(review_policy.alert_budget_per_day), config.seed,
+                                config.threshold_policy(review_policy.alerts_per_1000_transactions), config.seed,
                                 config.recency_half_life_days)
 
     champion = model_registry.load_champion()
@@ -88,6 +89,9 @@ def fraud_model(
     if decision.promote:
         model_registry.promote(version)
     context.log.info(f"challenger v{version}: {decision.reason}")
+    budget_text = describe_budget_use(challenger.threshold)
+    if challenger.threshold.alerts_over_budget_per_day > 0:
+        context.log.warning(f"challenger v{version}: {budget_text}")
     metrics = challenger.validation_metrics
     return dg.MaterializeResult(metadata={
         "model_version": version,
@@ -103,6 +107,10 @@ def fraud_model(
         "threshold": challenger.threshold.threshold,
         "expected_precision": challenger.threshold.expected_precision,
         "expected_recall": challenger.threshold.expected_recall,
+        "expected_alerts_per_day": challenger.threshold.expected_alerts_per_day,
+        "alert_budget_per_day": challenger.threshold.alert_budget_per_day,
+        "alerts_over_budget_per_day": challenger.threshold.alerts_over_budget_per_day,
+        "alert_budget_use": budget_text,
         "training_window": window.describe(),
         "train_rows": challenger.trained.n_train,
         "train_fraud": challenger.trained.n_train_fraud,
@@ -115,6 +123,16 @@ def fraud_model(
     })
 
 
+def describe_budget_use(choice: ThresholdChoice) -> str:
+    """The threshold's alerts against the analysts' budget on the validation days, in words."""
+    used = (f"{choice.expected_alerts_per_day:.1f} alerts a day on the validation days against a budget of "
+            f"{choice.alert_budget_per_day:.1f}")
+    if choice.alerts_over_budget_per_day > 0:
+        return (f"{used}: over the budget by {choice.alerts_over_budget_per_day:.1f} a day, because the rows tied "
+                "at the top score alone exceed it and are alerted together (rather than no alert at all)")
+    return used
+
+
 def model_card(challenger: Challenger, window: TrainingWindow, review_policy: ReviewPolicy) -> ModelCard:
     """The challenger's card: its threshold and what it promised on the validation days."""
     return ModelCard(
@@ -123,9 +141,11 @@ def model_card(challenger: Challenger, window: TrainingWindow, review_policy: Re
         expected_precision=challenger.threshold.expected_precision,
         expected_recall=challenger.threshold.expected_recall,
         expected_alerts_per_day=challenger.threshold.expected_alerts_per_day,
+        alert_budget_per_day=challenger.threshold.alert_budget_per_day,
+        alerts_over_budget_per_day=challenger.threshold.alerts_over_budget_per_day,
         high_score_level=challenger.high_score_level,
         expected_high_score_rate=challenger.expected_high_score_rate,
-        alert_budget_per_day=review_policy.alert_budget_per_day,
+        alerts_per_1000_transactions=review_policy.alerts_per_1000_transactions,
         feature_columns=list(FEATURE_COLUMNS),
         training_window=window.as_dict(),
         label_delay_days=review_policy.label_delay_days,
@@ -152,7 +172,7 @@ def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig, la
 def log_to_mlflow(mlflow: MlflowRunLogger, registry: ModelRegistry, config: FraudModelConfig, challenger: Challenger,
                   card: ModelCard, champion_auprc: float | None, promoted: bool) -> tuple[str, str]:
     """Log the challenger's parameters, metrics, plots, card and model; register it. Returns (version, run id)."""
-    mlflow.log_params({**config.model_dump(), "alert_budget_per_day": card.alert_budget_per_day,
+    mlflow.log_params({**config.model_dump(), "alerts_per_1000_transactions": card.alerts_per_1000_transactions,
                        "label_delay_days": card.label_delay_days,
                        "scale_pos_weight": challenger.trained.scale_pos_weight,
                        **{f"window_{key}": value for key, value in card.training_window.items()}})

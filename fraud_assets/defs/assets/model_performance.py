@@ -5,7 +5,7 @@ import pandas as pd
 
 from fraud_assets.defs.names import WAREHOUSE_POOL
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
-from fraud_assets.ml.evaluation import per_day_performance
+from fraud_assets.ml.evaluation import per_day_performance, per_day_table_for_people
 from fraud_assets.ml.label_maturity import known_labels
 
 
@@ -29,9 +29,10 @@ def model_performance(
     labels = known_labels(cleaned_transactions, as_of_day, review_policy.label_delay_days, reviewed_labels)
     truth = cleaned_transactions[["transaction_id"]].assign(label=labels["label"].to_numpy())
     joined = scored_predictions.merge(truth, on="transaction_id", how="inner").dropna(subset=["label"])
-    table = per_day_performance(joined, review_policy.alert_budget_per_day)
+    table = per_day_performance(joined, review_policy.alerts_per_1000_transactions)
     return dg.Output(table, metadata={
         "as_of_day": as_of_day,
         "days_with_matured_labels": int(table["day"].nunique()),
-        "table": dg.MetadataValue.md(table.to_markdown(index=False, floatfmt=".3f")),
+        "table": dg.MetadataValue.md(per_day_table_for_people(
+            table, review_policy.alerts_per_1000_transactions).to_markdown(index=False)),
     })

@@ -35,7 +35,7 @@ def review_export(
         scores = connection.execute(SUMMARY_INPUT_SQL, [min(days), max(days)]).fetchdf()
     predictions = candidates.drop(columns=BALANCE_COLUMNS)
     review = review_rows(predictions, candidates[["transaction_id", *BALANCE_COLUMNS]], review_policy.label_delay_days)
-    summary = daily_summary(scores)
+    summary = daily_summary(scores, review_policy.daily_alert_budget)
     for day in days:
         write_parquet_atomically(review[review["day"] == day], day_file(app_exports.path, "review", day))
         write_parquet_atomically(summary[summary["day"] == day], day_file(app_exports.path, "summary", day))

@@ -9,13 +9,16 @@ from fraud_assets.core.progress import DayProgress
 from fraud_assets.defs.names import FRAUD_MODEL
 from fraud_assets.defs.partitions import PARTITION_COLUMN_METADATA, daily_asset_args
 from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.ml.batch_scoring import score_days, score_histogram
+from fraud_assets.ml.evaluation import alerts_against_budget, describe_alert_quality
 
 
 def scored_predictions(
     context: dg.AssetExecutionContext,
     cleaned_transactions: pd.DataFrame,
     model_registry: ModelRegistry,
+    review_policy: ReviewPolicy,
 ) -> dg.Output[pd.DataFrame]:
     champion = model_registry.load_champion()
     if champion is None:
@@ -26,19 +29,27 @@ def scored_predictions(
                              datetime.now(timezone.utc), progress.day_done)
     labeled = predictions.assign(label=cleaned_transactions["isFraud"].to_numpy())
     alerts = labeled[labeled["is_alert"]]
+    budget = alerts_against_budget(predictions["day"].to_numpy(), predictions["is_alert"].to_numpy(),
+                                   review_policy.alerts_per_1000_transactions)
+    if budget["over_budget"].any():
+        over = budget[budget["over_budget"] > 0]
+        context.log.warning(f"scored_predictions: {len(over)} of {len(budget)} days over the alert budget, by "
+                            f"{int(over['over_budget'].max())} alerts at most (the threshold was set on the "
+                            "validation days; see the model card's alerts_over_budget_per_day for a tied top group)")
+    fraud = int(labeled["label"].sum())
     return dg.Output(predictions, metadata={
         "model_version": champion.version,
         "threshold": champion.threshold,
         "row_count": len(predictions),
         **progress.metadata(),
         "alert_count": int(predictions["is_alert"].sum()),
-        "alerts_per_day": dg.MetadataValue.md(
-            predictions.groupby("day")["is_alert"].sum().rename("alerts").to_frame().to_markdown()),
+        "alerts_over_budget": int(budget["over_budget"].sum()),
+        "alerts_per_day": dg.MetadataValue.md(budget.to_markdown(index=False)),
         "score_histogram": dg.MetadataValue.md(
             score_histogram(predictions["score"].to_numpy()).to_markdown(index=False)),
-        "precision_at_threshold_ground_truth": float(alerts["label"].mean()) if len(alerts) else float("nan"),
-        "recall_at_threshold_ground_truth": (
-            float(alerts["label"].sum() / labeled["label"].sum()) if labeled["label"].sum() else float("nan")),
+        "at_threshold_ground_truth": describe_alert_quality(
+            float(alerts["label"].mean()) if len(alerts) else float("nan"),
+            int(alerts["label"].sum()) / fraud if fraud else float("nan"), len(alerts)),
         "preview": dg.MetadataValue.md(alerts.drop(columns="label").head(10).to_markdown(index=False)),
     })
 

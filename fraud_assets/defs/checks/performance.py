@@ -7,7 +7,6 @@ from dagster_duckdb import DuckDBResource
 from fraud_assets.defs.checks.daily_results import DailyResult, daily_check, report_daily_results
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, RECALL_CHECK
 from fraud_assets.defs.partitions import day_of_partition_key, newest_cleaned_day
-from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA
 
@@ -18,7 +17,7 @@ DAY_SCORES_AND_LABELS_SQL = f"""
 
 
 class RecallCheckConfig(dg.Config):
-    recall_floor: float = 0.6  # fails when recall at the champion's daily alert budget falls below this
+    recall_floor: float = 0.6  # fails when recall at the day's alert budget falls below this
     min_fraud: int = 5  # days with fewer matured frauds are not judged (too noisy)
 
 
@@ -26,20 +25,19 @@ def scored_predictions_recall_check(
     context: dg.AssetCheckExecutionContext,
     config: RecallCheckConfig,
     warehouse: DuckDBResource,
-    model_registry: ModelRegistry,
     review_policy: ReviewPolicy,
 ) -> dg.AssetCheckResult | None:
-    """Recall at the daily alert budget (the champion's), on the day's matured labels, stays above a floor.
+    """Recall at the day's alert budget (its highest scores, as many as the analysts review for its volume), on the
+    day's matured labels, stays above a floor.
 
     Joins the day's scores with its ground truth in the warehouse, a day at a time (two numbers per transaction)."""
-    champion = model_registry.load_champion()
-    budget = champion.card.alert_budget_per_day if champion else 0
     newest_day = newest_cleaned_day(context.instance)
     results = {}
     with warehouse.get_connection() as connection:
         for key in context.partition_keys:
             day = day_of_partition_key(key)
             rows = connection.execute(DAY_SCORES_AND_LABELS_SQL, [day, day]).fetchdf()
+            budget = review_policy.daily_alert_budget(len(rows))
             results[key] = recall_result(rows, day, newest_day, budget, review_policy.label_delay_days, config)
     return report_daily_results(context, RECALL_CHECK, results)
 
@@ -58,7 +56,7 @@ def recall_result(rows: pd.DataFrame, day: int, newest_day: int, budget: int, la
     recall = caught / fraud
     return DailyResult(recall >= config.recall_floor, {
         "recall_at_budget": recall, "recall_floor": config.recall_floor, "fraud": fraud, "caught": caught,
-        "alert_budget_per_day": budget})
+        "alert_budget": budget})
 
 
 def build_performance_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:

@@ -16,4 +16,4 @@ def test_the_dashboard_fills_every_output(service):
     assert confusion.sort == volume.sort == ["0", "1", "2", "3"]
     assert versions["model_version"].tolist() == ["v1", "v2"]
     assert scores.axes[0].get_title() == "Score distribution per day"
-    assert table["day"].tolist() == [0, 1, 2, 3] and table.loc[3, "recall"] == ""
+    assert table["day"].tolist() == [0, 1, 2, 3] and table.loc[3, "recall"] == "not matured"

@@ -17,7 +17,8 @@ def tab(service) -> QueueTab:
 
 def test_the_queue_shows_the_top_alert_and_what_is_left_today(tab):
     status, table, chosen, detail = tab.show(ALL, ALL, ALL, 0.0, [])
-    assert status == "**3** alerts left in today's queue (day 3) · **4** unlabeled alerts match the filters"
+    assert status == ("**3** alerts left in today's queue (day 3; 3 alerted, budget 3) · **4** unlabeled alerts "
+                      "match the filters")
     assert table["transaction_id"].tolist() == ["d0", "d1", "c2", "d2"] and list(table.columns) == QUEUE_TABLE_COLUMNS
     assert chosen == "d0" and "**Why the model alerted**" in detail
     assert tab.show("2", ALL, ALL, 0.0, [])[2] == "c2"
