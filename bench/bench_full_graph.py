@@ -97,7 +97,7 @@ def warehouse_rows(data_dir: Path) -> dict[str, int]:
             "cleaned_transactions": count("SELECT count(*) FROM fraud.cleaned_transactions"),
             "rejected_transactions": count("SELECT count(*) FROM fraud.rejected_transactions"),
             "scored_predictions": count("SELECT count(*) FROM fraud.scored_predictions"),
-            # the first model's training and validation days (main_job.FIRST_MODEL_AS_OF_DAY = 15: days 0-14)
+            # the first model's training and validation days (run_pipeline.FIRST_MODEL_AS_OF_DAY = 15: days 0-14)
             "training_window": count("SELECT count(*) FROM fraud.cleaned_transactions WHERE day BETWEEN 0 AND 14"),
         }
 
