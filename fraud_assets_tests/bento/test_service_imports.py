@@ -3,6 +3,11 @@ project modules that bento/bentofile.yaml packs into the Bento."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import yaml
 
 from fraud_assets_tests.bento.conftest import REPOSITORY_ROOT
@@ -22,3 +27,14 @@ def test_the_bentofile_includes_exactly_the_project_modules_the_service_imports(
                 for pattern in bentofile["include"] for path in REPOSITORY_ROOT.glob(pattern)}
     assert sorted(service_imports.project_files - included) == [], "imported by the service, not packed"
     assert sorted(included - service_imports.project_files) == [], "packed, not imported by the service"
+
+
+def test_bento_is_a_package_of_the_installed_distribution(tmp_path):
+    """`import bento.service` works from any folder, not only from the repository root (where the current directory
+    on sys.path would hide a missing package)."""
+    probe = "import bento.service, sys; print(bento.service.__file__); print(sys.path[0] or '(cwd)')"
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=environment, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Path(result.stdout.splitlines()[0]).resolve() == REPOSITORY_ROOT / "bento" / "service.py"
