@@ -21,6 +21,7 @@ def simulation_epoch() -> datetime:
     """Midnight of day 0 as a naive timestamp (DuckDB TIMESTAMP columns are naive)."""
     return datetime.combine(SIMULATION_START_DATE, datetime.min.time())
 
+
 DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once the day is this many days old
 # The alerts analysts review: per 1,000 transactions of a day, so the budget follows the volume (60 a day at the
 # demo's 20,500 transactions, 600 at PaySim's full 205,000).
@@ -57,6 +58,13 @@ class Settings:
     mlflow_tracking_uri: str = ""
     bentoml_home: Path | None = None
     retrain_cooldown_seconds: float = 600.0
+
+    def __post_init__(self) -> None:
+        if not self.alerts_per_1000_transactions > 0:
+            raise ValueError(f"FRAUD_ALERTS_PER_1000_TRANSACTIONS must be a number > 0 (alerts per 1,000 transactions "
+                             f"of a day), got {self.alerts_per_1000_transactions}")
+        if self.label_delay_days < 0:
+            raise ValueError(f"FRAUD_LABEL_DELAY_DAYS must be 0 or more, got {self.label_delay_days}")
 
     @property
     def simulation_days(self) -> int:
