@@ -3,6 +3,7 @@ tests run first."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,15 @@ def random_10k_csv() -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run test_definitions.py first: when the code location does not load, that is the failure to read."""
     items.sort(key=lambda item: item.path.name != "test_definitions.py")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Handle SIGINT as an interactive run does, even when the suite was started with SIGINT ignored (a background
+    job of a non-interactive shell, as CI may start it).
+
+    Every in-process Dagster run maps SIGTERM to whatever handles SIGINT when it ends (dagster._utils.interrupts). With
+    SIGINT ignored, SIGTERM is then ignored for the rest of the session, and every process a later test starts
+    inherits it: a label app or a server the test terminates never stops.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

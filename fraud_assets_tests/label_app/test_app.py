@@ -200,5 +200,10 @@ def test_the_documented_command_starts_the_app(tmp_path):
                          "alerts": []}
     finally:
         process.terminate()
-        _, stderr = process.communicate(timeout=30)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave the app running for the next test
+            process.communicate()
+            raise AssertionError("the label app did not stop within 30 s of SIGTERM") from None
     assert "WARNING: no users configured" in stderr
