@@ -17,11 +17,10 @@ from pathlib import Path
 
 from bento.contract import EXAMPLE_TRANSACTION, Transaction
 from bento.decisions import BOOSTER_THREADS, decide, utc_now
-from fraud_assets.core.served_models import ChampionModel, load_served_model, newest_served_tag
+from fraud_assets.core.served_models import MODEL_NAME, ChampionModel, load_served_model, newest_served_tag
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
-MODEL_NAME = "fraud_model"  # the served-model entry the promotion writes (ModelRegistry.registered_model_name)
 NO_MODEL_MESSAGE = (
     "No champion model in the BentoML model store at {store}: run `make run` (the main job) to train and "
     "promote the first model; the service picks it up within {poll:g} s, without a restart."

@@ -31,9 +31,10 @@ from starlette.responses import JSONResponse, Response
 from bento.contract import Decision, ModelInfo, ReloadResult, Transaction
 from bento.decision_log_writer import DecisionLogWriter
 from bento.decisions import decide
-from bento.model_holder import MODEL_NAME, ModelHolder
+from bento.model_holder import ModelHolder
 from bento.settings import service_settings_from_env
 from fraud_assets.core.bentoml_compat import io_descriptor
+from fraud_assets.core.served_models import MODEL_NAME
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 

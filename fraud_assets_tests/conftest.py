@@ -3,10 +3,11 @@ tests run first."""
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import pytest
+
+from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPOSITORY_ROOT.parent / "shared"
@@ -41,12 +42,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Handle SIGINT as an interactive run does, even when the suite was started with SIGINT ignored (a background
-    job of a non-interactive shell, as CI may start it).
-
-    Every in-process Dagster run maps SIGTERM to whatever handles SIGINT when it ends (dagster._utils.interrupts). With
-    SIGINT ignored, SIGTERM is then ignored for the rest of the session, and every process a later test starts
-    inherits it: a label app or a server the test terminates never stops.
-    """
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    """The tests run Dagster in this process, and terminate processes they start: keep SIGTERM deliverable even when
+    the suite was started with SIGINT ignored (a background CI job; see fraud_assets.defs.dagster_compat)."""
+    keep_sigterm_deliverable()

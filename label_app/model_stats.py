@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fraud_assets.core.review_export import SCORE_BIN_EDGES
-from label_app.snapshot import Snapshot
+from label_app.snapshot import Snapshot, exported_alert_budget
 
 STATS_COLUMNS = ["day", "model_version", "threshold", "n_rows", "n_alerts", "alert_budget", "labeled_alerts",
                  "unlabeled_alerts",
@@ -39,8 +39,7 @@ def daily_stats(snapshot: Snapshot) -> pd.DataFrame:
         alerts, missed = of_day[of_day["is_alert"]], of_day[~of_day["is_alert"]]
         n_rows = int(served["n_rows"].sum()) if len(served) else math.nan
         n_alerts = int(served["n_alerts"].sum()) if len(served) else len(alerts)
-        budgets = served["alert_budget"].dropna() if "alert_budget" in served else pd.Series(dtype=float)
-        alert_budget = int(budgets.iloc[0]) if len(budgets) else math.nan  # the day's, on every version's row
+        alert_budget = exported_alert_budget(served)
         tp, fp = int((alerts["label"] == 1).sum()), int((alerts["label"] == 0).sum())
         fn = int((missed["label"] == 1).sum())
         matures = of_day["label_matures_on_day"].min()
@@ -57,7 +56,7 @@ def daily_stats(snapshot: Snapshot) -> pd.DataFrame:
             "threshold": float(thresholds.iloc[0]) if len(thresholds) else math.nan,
             "n_rows": n_rows,
             "n_alerts": n_alerts,
-            "alert_budget": alert_budget,
+            "alert_budget": math.nan if alert_budget is None else alert_budget,
             "labeled_alerts": tp + fp,
             "unlabeled_alerts": n_alerts - tp - fp,
             "true_positives": tp,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from label_app.snapshot import Snapshot, filter_cases
+from label_app.snapshot import Snapshot, exported_alert_budget, filter_cases
 
 
 def review_queue(snapshot: Snapshot, day: int | None = None, transaction_type: str | None = None,
@@ -28,11 +28,8 @@ def left_today(snapshot: Snapshot) -> int:
 
 def today_alerts_and_budget(snapshot: Snapshot) -> tuple[int, int | None]:
     """Today's alerts and the analysts' budget for today's volume (None from an export that did not record it)."""
-    served = snapshot.summary[snapshot.summary["day"] == snapshot.today] if snapshot.today is not None else None
-    if served is None or not len(served):
-        return 0, None
-    budgets = served["alert_budget"].dropna() if "alert_budget" in served else []
-    return int(served["n_alerts"].sum()), (int(budgets.iloc[0]) if len(budgets) else None)
+    served = snapshot.summary[snapshot.summary["day"] == snapshot.today]
+    return int(served["n_alerts"].sum()), exported_alert_budget(served)
 
 
 def next_alert(queue: pd.DataFrame, skipped: list[str] | None = None) -> str | None:

@@ -142,6 +142,13 @@ def is_case(exports_dir: Path, decision_log_path: Path | None, transaction_id: s
                                   (transaction_id,)).fetchone() is not None
 
 
+def exported_alert_budget(served: pd.DataFrame) -> int | None:
+    """The alert budget the pipeline exported for a day (`served`: the day's summary rows, one per serving model
+    version, each with the day's budget); None for a day exported before the budget was."""
+    budgets = served["alert_budget"].dropna()
+    return int(budgets.iloc[0]) if len(budgets) else None
+
+
 def newest_day(review: pd.DataFrame, summary: pd.DataFrame) -> int | None:
     """Today on the simulation clock: the newest day of any export; None when nothing is exported."""
     days = pd.concat([review["day"], summary["day"]], ignore_index=True).dropna()

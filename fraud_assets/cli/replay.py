@@ -24,6 +24,7 @@ from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.run_pipeline import CONSOLE_LOG_LEVEL, FIRST_MODEL_AS_OF_DAY, quiet_dagster_warnings
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
+from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
 from fraud_assets.defs.names import FRAUD_MODEL, RECALL_CHECK, RETRAINING_CHECKS
 from fraud_assets.defs.partitions import day_range_tags
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop after the first champion, for the live clock in the Dagster UI")
     args = parser.parse_args(argv)
     quiet_dagster_warnings()
+    keep_sigterm_deliverable()
     settings = Settings.from_env()
     simulation = replace(settings.simulation, scenario=args.scenario, drift_start_day=args.start_day,
                          scale=args.scale or settings.simulation.scale)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.core.settings import Settings
-from fraud_assets.defs.dagster_compat import partition_range_tags
+from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
 from fraud_assets.defs.partitions import partition_key_of_day
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -34,6 +34,7 @@ from fraud_assets.ml.evaluation import (
     evaluate,
     per_day_table_for_people,
 )
+from fraud_assets.ml.thresholds import describe_budget_use
 
 FIRST_MODEL_AS_OF_DAY = 15  # trains on days 0-11, validates on 12-14 (labels one day late); days 16+ are unseen
 # The console shows the steps' progress lines and warnings; every event, DEBUG included, is in the run's log in the UI.
@@ -43,6 +44,7 @@ CONSOLE_LOG_LEVEL = "INFO"
 def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
             run_config: dict | None = None) -> dg.ExecuteInProcessResult:
     """Execute one job of the code location in this process, on the instance under DAGSTER_HOME."""
+    keep_sigterm_deliverable()
     prepare_dagster_home(settings.dagster_home)
     from fraud_assets.defs import build_definitions
 
@@ -86,12 +88,16 @@ def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
         return connection.execute(sql).fetchdf()
 
 
-def out_of_time_quality(settings: Settings, first_day: int) -> dict[str, float]:
-    """Quality of the scored predictions on days >= first_day against ground truth."""
-    rows = warehouse_frame(settings, f"""
-        SELECT p.day, p.score, p.threshold, p.amount, c.isFraud
+def out_of_time_rows(settings: Settings, first_day: int) -> pd.DataFrame:
+    """The scored predictions of days >= first_day with their ground truth."""
+    return warehouse_frame(settings, f"""
+        SELECT p.day, p.score, p.threshold, p.amount, p.is_alert, c.isFraud
         FROM fraud.scored_predictions p JOIN fraud.cleaned_transactions c USING (transaction_id)
         WHERE p.day >= {first_day}""")
+
+
+def out_of_time_quality(settings: Settings, rows: pd.DataFrame) -> dict[str, float]:
+    """Quality of the scored predictions of `out_of_time_rows` against ground truth."""
     return evaluate(rows["isFraud"].to_numpy(), rows["score"].to_numpy(), float(rows["threshold"].iloc[0]),
                     rows["amount"].to_numpy(), rows["day"].to_numpy(), settings.alerts_per_1000_transactions)
 
@@ -134,23 +140,23 @@ def print_summary(settings: Settings) -> None:
     print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
           f"{int(ingest['fraud'][0]):,} fraud")
     first_unseen = FIRST_MODEL_AS_OF_DAY + 1
-    quality = out_of_time_quality(settings, first_unseen)
+    rows = out_of_time_rows(settings, first_unseen)
+    quality = out_of_time_quality(settings, rows)
     print(f"Champion on days {first_unseen}+ (never seen in training): AUPRC {quality['auprc']:.3f}, "
           f"ROC AUC {quality['roc_auc']:.4f}, recall at the alert budget "
           f"({settings.alerts_per_1000_transactions:g} per 1,000 transactions) {quality['recall_at_budget']:.3f} "
           f"(precision {quality['precision_at_budget']:.3f}), at its threshold: "
           + describe_alert_quality(quality["precision"], quality["recall"], int(quality["n_alerts"])))
-    print(describe_alerts_against_budget(settings, first_unseen))
+    print(describe_alerts_against_budget(settings, rows, first_unseen))
     performance = warehouse_frame(settings, "SELECT * FROM fraud.model_performance ORDER BY day")
     print("\nPer day (model_performance):")
     print(per_day_table_for_people(performance, settings.alerts_per_1000_transactions).to_string(index=False))
 
 
-def describe_alerts_against_budget(settings: Settings, first_day: int) -> str:
-    """The champion's alerts on days >= first_day against each day's budget (within it, or over it by how much), and
-    whether its threshold already exceeded the budget on its validation days (a tied top group)."""
-    scored = warehouse_frame(settings, f"SELECT day, is_alert FROM fraud.scored_predictions WHERE day >= {first_day}")
-    days = alerts_against_budget(scored["day"].to_numpy(), scored["is_alert"].to_numpy(),
+def describe_alerts_against_budget(settings: Settings, rows: pd.DataFrame, first_day: int) -> str:
+    """The champion's alerts in `out_of_time_rows` against each day's budget (within it, or over it by how much),
+    and its threshold's alerts against the budget on its validation days (over it only for a tied top group)."""
+    days = alerts_against_budget(rows["day"].to_numpy(), rows["is_alert"].to_numpy(),
                                  settings.alerts_per_1000_transactions)
     text = (f"Alerts on days {first_day}+: {int(days['alerts'].sum()):,} against a budget of "
             f"{int(days['budget'].sum()):,} ({days['budget'].mean():.0f} a day on average)")
@@ -161,11 +167,7 @@ def describe_alerts_against_budget(settings: Settings, first_day: int) -> str:
         text += (f": over the budget on {len(over)} of {len(days)} days, by {int(over['over_budget'].sum()):,} "
                  f"alerts in all ({int(over['over_budget'].max()):,} at most on a day)")
     card = ModelRegistry.from_settings(settings).load_champion().card
-    if card.alerts_over_budget_per_day > 0:
-        text += (f". On its validation days the champion's threshold alerted {card.expected_alerts_per_day:.1f} a "
-                 f"day against a budget of {card.alert_budget_per_day:.1f}: the rows tied at its top score exceed "
-                 f"the budget by {card.alerts_over_budget_per_day:.1f} a day and are alerted together")
-    return text
+    return f"{text}. The champion's threshold: {describe_budget_use(card)}"
 
 
 def print_ui_hint(settings: Settings) -> None:

@@ -22,7 +22,6 @@ class ModelCard:
     expected_recall: float
     expected_alerts_per_day: float
     alert_budget_per_day: float  # the budget on the validation days, a day on average
-    alerts_over_budget_per_day: float  # alerts beyond it on those days (a tied group alerted whole); 0 within it
     high_score_level: float  # the score above which validation precision was 0.9 (the score-drift check's tail)
     expected_high_score_rate: float  # the share of validation rows at or above high_score_level
     alerts_per_1000_transactions: float  # the analysts' budget the threshold and the recall check use
@@ -41,6 +40,11 @@ class ModelCard:
     @property
     def last_validation_day(self) -> int:
         return int(self.training_window["last_validation_day"])
+
+    @property
+    def alerts_over_budget_per_day(self) -> float:
+        """Alerts beyond the budget on the validation days (a tied top group alerted whole); 0 within it."""
+        return max(0.0, self.expected_alerts_per_day - self.alert_budget_per_day)
 
     def promoted(self, version: str, promoted_at: str) -> ModelCard:
         """This card as the champion's: with its registered version and promotion time."""

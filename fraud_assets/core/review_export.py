@@ -67,9 +67,10 @@ def day_file(exports_dir: Path, kind: str, day: int) -> Path:
 
 
 def read_exports(exports_dir: Path, kind: str) -> pd.DataFrame:
-    """Every day's export of `kind` ('review' or 'summary'), concatenated; empty when nothing is exported yet."""
+    """Every day's export of `kind` ('review' or 'summary'), concatenated, with the contract's columns (a column an
+    older export lacks, such as the summary's `alert_budget`, is NaN on its days); empty when nothing is exported."""
     files = sorted((exports_dir / kind).glob("day=*.parquet"))
     columns = REVIEW_COLUMNS if kind == "review" else SUMMARY_COLUMNS
     if not files:
         return pd.DataFrame(columns=columns)
-    return pd.concat([pd.read_parquet(file) for file in files], ignore_index=True)
+    return pd.concat([pd.read_parquet(file) for file in files], ignore_index=True).reindex(columns=columns)

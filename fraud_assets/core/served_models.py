@@ -16,6 +16,7 @@ import xgboost as xgb
 from fraud_assets.core.bentoml_compat import MODEL_YAML_FILENAME, create_model, model_store, model_tag
 from fraud_assets.core.model_card import ModelCard
 
+MODEL_NAME = "fraud_model"  # the registered model in MLflow and its entries in the served-model store
 CHAMPION_ALIAS = "champion"
 BOOSTER_FILE = "booster.json"
 REFERENCE_SAMPLE_FILE = "reference_sample.parquet"

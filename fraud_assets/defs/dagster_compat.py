@@ -6,9 +6,16 @@ None of these names is exported by `dagster` 1.13; each is used for a reason the
 - `AssetCheckExecutionRecordStatus`: the status of a check's latest execution, read by the retraining sensor;
 - `AssetCheckEvaluationTargetMaterializationData`: which materialization a per-day check evaluation judged;
 - `TableMetadataSet`, `DbTypeHandler`, `TableSlice`: extending dagster-duckdb's type handler for empty frames.
+
+And one behaviour to guard against: every in-process Dagster run ends by mapping SIGTERM to whatever handles SIGINT
+(`dagster._utils.interrupts`). A process started with SIGINT ignored (a background job of a non-interactive shell:
+`nohup make run &`, CI) then ignores SIGTERM, and so does every process it starts: `keep_sigterm_deliverable`.
 """
 
 from __future__ import annotations
+
+import signal
+import threading
 
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
@@ -19,13 +26,12 @@ from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 __all__ = [
-    "ASSET_PARTITION_RANGE_END_TAG",
-    "ASSET_PARTITION_RANGE_START_TAG",
     "AssetCheckEvaluationTargetMaterializationData",
     "AssetCheckExecutionRecordStatus",
     "DbTypeHandler",
     "TableMetadataSet",
     "TableSlice",
+    "keep_sigterm_deliverable",
     "partition_range_tags",
 ]
 
@@ -33,3 +39,10 @@ __all__ = [
 def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:
     """Run tags that make one run cover the partitions first_key..last_key (a single-run backfill)."""
     return {ASSET_PARTITION_RANGE_START_TAG: first_key, ASSET_PARTITION_RANGE_END_TAG: last_key}
+
+
+def keep_sigterm_deliverable() -> None:
+    """Handle SIGINT as an interactive process does when it was started ignored, before running Dagster in this
+    process, so that SIGTERM still stops it and the processes it starts (see the module docstring)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

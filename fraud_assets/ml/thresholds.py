@@ -17,6 +17,7 @@ Candidates are the distinct score values; the work is one sort, never a loop ove
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -33,7 +34,29 @@ class ThresholdChoice:
     expected_recall: float  # NaN when there is no fraud
     expected_alerts_per_day: float
     alert_budget_per_day: float  # the analysts' budget on those days
-    alerts_over_budget_per_day: float  # alerts beyond the budget (a top tied group larger than it); 0 within it
+
+    @property
+    def alerts_over_budget_per_day(self) -> float:
+        """Alerts beyond the budget (a tied top group larger than it); 0 within it."""
+        return max(0.0, self.expected_alerts_per_day - self.alert_budget_per_day)
+
+
+class BudgetUse(Protocol):
+    """What a threshold choice and a model card both say of the alerts against the budget."""
+
+    expected_alerts_per_day: float
+    alert_budget_per_day: float
+    alerts_over_budget_per_day: float
+
+
+def describe_budget_use(use: BudgetUse) -> str:
+    """A threshold's alerts against the analysts' budget on its validation days, in words."""
+    used = (f"{use.expected_alerts_per_day:.1f} alerts a day on the validation days against a budget of "
+            f"{use.alert_budget_per_day:.1f}")
+    if use.alerts_over_budget_per_day > 0:
+        return (f"{used}: over the budget by {use.alerts_over_budget_per_day:.1f} a day, because the rows tied at "
+                "the top score alone exceed it and are alerted together (rather than no alert at all)")
+    return used
 
 
 def daily_alert_budget(transactions, alerts_per_1000: float):
@@ -122,7 +145,6 @@ def choose_threshold(
         expected_recall=_ratio(true_positives, int(fraud.sum())),
         expected_alerts_per_day=int(alerted.sum()) / n_days,
         alert_budget_per_day=budget / n_days,
-        alerts_over_budget_per_day=max(0, int(alerted.sum()) - budget) / n_days,
     )
 
 

@@ -45,7 +45,7 @@ class TrainedChampion:
     def card(self, version: str) -> ModelCard:
         return ModelCard(
             threshold=TEST_THRESHOLD, threshold_strategy="alert_budget", expected_precision=0.8, expected_recall=0.7,
-            expected_alerts_per_day=12.0, alert_budget_per_day=12.0, alerts_over_budget_per_day=0.0,
+            expected_alerts_per_day=12.0, alert_budget_per_day=12.0,
             high_score_level=0.95, expected_high_score_rate=0.002, alerts_per_1000_transactions=2.92,
             feature_columns=list(FEATURE_COLUMNS), training_window=TEST_TRAINING_WINDOW,
             label_delay_days=1, metrics={"auprc": 0.9, "roc_auc": 0.99}, n_analyst_labels=0, best_iteration=39,

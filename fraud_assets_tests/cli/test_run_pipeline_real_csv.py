@@ -55,8 +55,7 @@ def test_the_summary_and_the_card_say_by_how_much_the_tied_top_group_exceeds_the
     settings, output = real_csv_run
     assert "no alerts" not in output.split("Per day (model_performance):")[0]
     assert "nan" not in output.lower()
-    assert "over the budget on" in output and "the rows tied at its top score exceed the budget" in output
     card = ModelRegistry.from_settings(settings).load_champion().card
-    assert card.expected_alerts_per_day > card.alert_budget_per_day > 0
-    assert card.alerts_over_budget_per_day == pytest.approx(card.expected_alerts_per_day - card.alert_budget_per_day)
-    assert card.expected_recall >= 0.9
+    assert card.expected_alerts_per_day > card.alert_budget_per_day > 0 and card.expected_recall >= 0.9
+    over = f"over the budget by {card.alerts_over_budget_per_day:.1f} a day, because the rows tied at the top score"
+    assert "over the budget on" in output and over in output

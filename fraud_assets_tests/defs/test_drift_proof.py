@@ -10,13 +10,13 @@ import pytest
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.replay import ClockReplay, recall_at_budget, scores_of_version
-from fraud_assets.core.settings import Settings
+from fraud_assets.core.settings import DEFAULT_ALERTS_PER_1000_TRANSACTIONS, Settings
 from fraud_assets.defs.names import RETRAINING_CHECKS
 from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.simulation.settings import SimulationSettings
 
 SCALE = 0.1  # the demo's volume: about 20,500 transactions and 26 frauds a day
-ALERTS_PER_1000 = 2.92  # the demo's alert budget: 60 a day at about 20,500 transactions
+ALERTS_PER_1000 = DEFAULT_ALERTS_PER_1000_TRANSACTIONS  # the demo's alert budget: 60 a day at 20,500 transactions
 FIRST_MODEL_AS_OF = 15
 RECOVERY_FLOOR = 0.9  # the target: recall at the budget back to 90% of its level before the drift
 

@@ -112,7 +112,6 @@ def test_choose_threshold_reports_what_the_threshold_gives():
         expected_recall=pytest.approx(2 / 3),
         expected_alerts_per_day=1.0,
         alert_budget_per_day=1.0,  # a day of 3 transactions gets at least one alert
-        alerts_over_budget_per_day=0.0,
     )
     budget = choose_threshold("alert_budget", scores, labels, amounts, days, 667.0, 100.0)  # 2 a day of 3
     assert (budget.strategy, budget.threshold, budget.expected_alerts_per_day) == ("alert_budget", 0.6, 2.0)

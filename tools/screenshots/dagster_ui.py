@@ -33,14 +33,13 @@ from urllib.parse import urlencode
 
 from fraud_assets.cli.up import UpSettings, build_services, service_environment, start, stop_all, wait_until_ready
 from fraud_assets.core.settings import Settings
+from fraud_assets.defs.names import FEATURE_DRIFT_CHECK
 from tools.screenshots.chromium import Chromium
 from tools.screenshots.cli import REPOSITORY_ROOT, free_port, parse_arguments
 
 WINDOW = (1600, 1000)
 ASSETS = ("raw_transactions", "cleaned_transactions", "rejected_transactions", "drift_report", "fraud_model",
           "scored_predictions", "model_performance", "review_export", "reviewed_labels")
-DRIFT_ASSET = "drift_report"
-DRIFT_CHECK = "drift_report_feature_drift_check"
 FAILED_DAY_SHOWN = "2025-01-25"  # a day after the drift starts, opened on the check's Partitions tab
 PIPELINE_ENV = {  # a small simulation whose amounts inflate from day 20 on: the feature-drift check fails on those days
     "FRAUD_SIMULATION_SCALE": "0.02",
@@ -177,9 +176,9 @@ def shoot_asset_graph(browser: Chromium, url: str, path: Path, settle_seconds: f
 def open_check_tab(browser: Chromium, url: str, tab: str) -> None:
     """The feature-drift check of drift_report, on its tab `tab`."""
     set_viewport(browser)
-    query = urlencode({"view": "checks", "checkDetail": DRIFT_CHECK})
-    browser.navigate(f"{url}/assets/{DRIFT_ASSET}?{query}")
-    wait_rendered(browser, page_text_has(DRIFT_CHECK, tab))
+    query = urlencode({"view": "checks", "checkDetail": FEATURE_DRIFT_CHECK.name})
+    browser.navigate(f"{url}/assets/{FEATURE_DRIFT_CHECK.asset_key.to_user_string()}?{query}")
+    wait_rendered(browser, page_text_has(FEATURE_DRIFT_CHECK.name, tab))
     browser.click(f"[...document.querySelectorAll('button')].find(b => b.innerText.trim() === {json.dumps(tab)})")
 
 

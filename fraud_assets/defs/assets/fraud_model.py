@@ -18,7 +18,7 @@ from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS
 from fraud_assets.ml.label_maturity import TrainingWindow, known_labels, training_window
 from fraud_assets.ml.lifecycle import Challenger, ThresholdPolicy, auprc_on_rows, decide_promotion, fit_challenger
-from fraud_assets.ml.thresholds import ThresholdChoice
+from fraud_assets.ml.thresholds import describe_budget_use
 from fraud_assets.ml.training import XGBoostParams
 
 XGBOOST_DEFAULTS = XGBoostParams()
@@ -123,16 +123,6 @@ def fraud_model(
     })
 
 
-def describe_budget_use(choice: ThresholdChoice) -> str:
-    """The threshold's alerts against the analysts' budget on the validation days, in words."""
-    used = (f"{choice.expected_alerts_per_day:.1f} alerts a day on the validation days against a budget of "
-            f"{choice.alert_budget_per_day:.1f}")
-    if choice.alerts_over_budget_per_day > 0:
-        return (f"{used}: over the budget by {choice.alerts_over_budget_per_day:.1f} a day, because the rows tied "
-                "at the top score alone exceed it and are alerted together (rather than no alert at all)")
-    return used
-
-
 def model_card(challenger: Challenger, window: TrainingWindow, review_policy: ReviewPolicy) -> ModelCard:
     """The challenger's card: its threshold and what it promised on the validation days."""
     return ModelCard(
@@ -142,7 +132,6 @@ def model_card(challenger: Challenger, window: TrainingWindow, review_policy: Re
         expected_recall=challenger.threshold.expected_recall,
         expected_alerts_per_day=challenger.threshold.expected_alerts_per_day,
         alert_budget_per_day=challenger.threshold.alert_budget_per_day,
-        alerts_over_budget_per_day=challenger.threshold.alerts_over_budget_per_day,
         high_score_level=challenger.high_score_level,
         expected_high_score_rate=challenger.expected_high_score_rate,
         alerts_per_1000_transactions=review_policy.alerts_per_1000_transactions,

@@ -21,6 +21,7 @@ import xgboost as xgb
 from fraud_assets.core.model_card import ModelCard
 from fraud_assets.core.served_models import (
     CHAMPION_ALIAS,
+    MODEL_NAME,
     REFERENCE_SAMPLE_FILE,
     ChampionModel,
     load_served_model,
@@ -29,7 +30,6 @@ from fraud_assets.core.served_models import (
 from fraud_assets.core.settings import Settings
 
 MODEL_CARD_ARTIFACT = "model_card.json"
-REGISTERED_MODEL_NAME = "fraud_model"
 
 
 def ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str) -> str:
@@ -47,7 +47,7 @@ class ModelRegistry(dg.ConfigurableResource):
     """MLflow registry plus the BentoML model store that serves the champion."""
 
     tracking_uri: str
-    registered_model_name: str = REGISTERED_MODEL_NAME
+    registered_model_name: str = MODEL_NAME
     bentoml_home: str
 
     @classmethod
