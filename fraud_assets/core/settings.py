@@ -26,6 +26,7 @@ DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once
 # The alerts analysts review: per 1,000 transactions of a day, so the budget follows the volume (60 a day at the
 # demo's 20,500 transactions, 600 at PaySim's full 205,000).
 DEFAULT_ALERTS_PER_1000_TRANSACTIONS = 2.92
+DEFAULT_WAREHOUSE_MEMORY_LIMIT = "512MB"
 
 
 def env_str(name: str, default: str) -> str:
@@ -58,6 +59,9 @@ class Settings:
     mlflow_tracking_uri: str = ""
     bentoml_home: Path | None = None
     retrain_cooldown_seconds: float = 600.0
+    # DuckDB's cache of the warehouse in a run's process; without a limit it grows with every day written (up to 80%
+    # of the machine's memory) and a month's backfill would hold the month.
+    warehouse_memory_limit: str = DEFAULT_WAREHOUSE_MEMORY_LIMIT
 
     def __post_init__(self) -> None:
         if not self.alerts_per_1000_transactions > 0:
@@ -129,4 +133,5 @@ class Settings:
             mlflow_tracking_uri=env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
             retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
+            warehouse_memory_limit=env_str("FRAUD_WAREHOUSE_MEMORY_LIMIT", DEFAULT_WAREHOUSE_MEMORY_LIMIT),
         )

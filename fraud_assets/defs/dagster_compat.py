@@ -5,7 +5,8 @@ None of these names is exported by `dagster` 1.13; each is used for a reason the
   backfill), which the main job, the replay and the sensors set on their run requests;
 - `AssetCheckExecutionRecordStatus`: the status of a check's latest execution, read by the retraining sensor;
 - `AssetCheckEvaluationTargetMaterializationData`: which materialization a per-day check evaluation judged;
-- `TableMetadataSet`, `DbTypeHandler`, `TableSlice`: extending dagster-duckdb's type handler for empty frames.
+- `TableMetadataSet`, `DbIOManager`, `DbTypeHandler`, `TableSlice`: the warehouse IO manager (dagster-duckdb's, with
+  each write in one transaction and empty frames stored).
 
 And one behaviour to guard against: every in-process Dagster run ends by mapping SIGTERM to whatever handles SIGINT
 (`dagster._utils.interrupts`). A process started with SIGINT ignored (a background job of a non-interactive shell:
@@ -22,12 +23,13 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
+from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "AssetCheckExecutionRecordStatus",
+    "DbIOManager",
     "DbTypeHandler",
     "TableMetadataSet",
     "TableSlice",
@@ -46,3 +48,38 @@ def keep_sigterm_deliverable() -> None:
     process, so that SIGTERM still stops it and the processes it starts (see the module docstring)."""
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# Recovering runs whose process died (fraud_assets.cli.run_recovery and .run_launcher): Dagster's own failure reason
+# for a run worker that terminated unexpectedly, a run launcher's answer to run monitoring, and the tag in which the
+# DefaultRunLauncher records the code server that started a run. (The public API, for this section's annotations;
+# the private names are imported in the functions that use them.)
+import dagster as dg  # noqa: E402
+
+
+def report_run_worker_gone(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str) -> None:
+    """Mark `run` failed from outside its process, with the reason Dagster gives a run worker that terminated
+    unexpectedly (what the UI shows and run retries read)."""
+    from dagster._core.events import JobFailureData, RunFailureReason
+
+    instance.report_run_failed(run, message, JobFailureData(error=None,
+                                                            failure_reason=RunFailureReason.UNEXPECTED_TERMINATION))
+
+
+def run_worker_health(running: bool, message: str):
+    """What a run launcher's `check_run_worker_health` returns to run monitoring: RUNNING, or FAILED (the run is
+    then marked failed with `message`)."""
+    from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
+
+    return CheckRunHealthResult(WorkerStatus.RUNNING if running else WorkerStatus.FAILED, message)
+
+
+def grpc_server_address(run: dg.DagsterRun) -> dict | None:
+    """The address of the code server that started the run ({"host", "port"} or {"socket"}), as the
+    DefaultRunLauncher tags it; None for a run it did not launch."""
+    import json
+
+    from dagster._core.storage.tags import GRPC_INFO_TAG
+
+    raw = run.tags.get(GRPC_INFO_TAG)
+    return json.loads(raw) if raw else None

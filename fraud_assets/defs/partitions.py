@@ -46,10 +46,6 @@ def days_of_context(context: dg.AssetExecutionContext | dg.AssetCheckExecutionCo
     return [day_of_partition_key(key) for key in context.partition_keys]
 
 
-# The warehouse IO manager replaces a day's rows by this column's range.
-PARTITION_COLUMN_METADATA = {"partition_expr": "event_ts"}
-
-
 def daily_asset_args(partitions: dg.PartitionsDefinition) -> dict:
     """What every daily asset shares: the partitions, one run per backfill, and the warehouse's pool."""
     return dict(partitions_def=partitions, backfill_policy=dg.BackfillPolicy.single_run(), pool=WAREHOUSE_POOL)

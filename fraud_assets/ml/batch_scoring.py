@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -41,28 +40,6 @@ def score_transactions(
                              pd.Timestamp(scored_at).tz_localize(None).to_datetime64()).astype("datetime64[ns]"),
         "reasons": reasons,
     })
-
-
-def score_days(
-    transactions: pd.DataFrame, booster: xgb.Booster, threshold: float, model_version: str, scored_at: datetime,
-    on_day: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """`score_transactions` a day at a time, so that one day's features are in memory at once; the rows come back
-    in the order of `transactions`. `on_day(day, rows)` after each day."""
-    by_day = sorted(transactions.groupby("day", sort=False).indices.items())
-    if len(by_day) <= 1:
-        scored = score_transactions(transactions, booster, threshold, model_version, scored_at)
-        for day, positions in by_day:
-            if on_day is not None:
-                on_day(int(day), len(positions))
-        return scored
-    scored = []
-    for day, positions in by_day:
-        scored.append(score_transactions(transactions.iloc[positions], booster, threshold, model_version, scored_at))
-        if on_day is not None:
-            on_day(int(day), len(positions))
-    in_day_order = np.concatenate([positions for _, positions in by_day])
-    return pd.concat(scored, ignore_index=True).iloc[np.argsort(in_day_order, kind="stable")].reset_index(drop=True)
 
 
 def score_histogram(scores: np.ndarray, bins: int = 10) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Drift measurement with Evidently (pure functions over frames; the asset saves the HTML).
+"""Drift measurement with Evidently (functions over frames, and the report's HTML saved for people).
 
 Each monitored column has an explicitly chosen method and threshold:
 - numeric columns: normed Wasserstein distance (the distance between the two distributions in units of the
@@ -15,6 +15,7 @@ share of drifted features (the score-drift check judges it).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -82,3 +83,29 @@ def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> D
     table = pd.DataFrame(rows, columns=DRIFT_TABLE_COLUMNS)
     features = table[table["kind"] != "score"]
     return DriftResult(table, float(features["drifted"].mean()), snapshot)
+
+
+@dataclass(frozen=True)
+class SavedDrift:
+    """A day's drift, its report saved: what crosses back from a worker process (Evidently's snapshot stays there)."""
+
+    table: pd.DataFrame
+    share_drifted: float
+    report_path: Path
+
+
+def measure_and_save_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int, reports_dir: str) -> SavedDrift:
+    """`measure_drift`, then the report's HTML saved as `reports_dir`/drift_report_day_NNN.html (a day's reports are
+    independent, so several days run in worker processes at once)."""
+    result = measure_drift(current, reference, day)
+    return SavedDrift(result.table, result.share_drifted, save_report_html(result.snapshot, Path(reports_dir), day))
+
+
+def save_report_html(snapshot, folder: Path, day: int) -> Path:
+    """Save a report's HTML as drift_report_day_NNN.html, through a temporary name and a rename."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"drift_report_day_{day:03d}.html"
+    temporary = folder / f".{path.name}.tmp"
+    snapshot.save_html(str(temporary))
+    temporary.replace(path)
+    return path.resolve()

@@ -1,35 +1,34 @@
-"""Batch scoring a day at a time gives the same rows, in the same order, as scoring the whole range at once."""
+"""Batch scoring: one prediction per transaction in the input order, reasons for the alerted rows only."""
 
 from datetime import datetime, timezone
 
 import numpy as np
-import pandas as pd
 
 from fraud_assets.core.progress import progress_line
 from fraud_assets.core.settings import simulation_epoch
 from fraud_assets.core.transactions import prepare_raw_transactions, validate_transactions
-from fraud_assets.ml.batch_scoring import score_days, score_transactions
+from fraud_assets.ml.batch_scoring import PREDICTION_COLUMNS, score_transactions
 from fraud_assets.ml.features import build_features
 from fraud_assets.ml.training import XGBoostParams, train_xgboost
 from fraud_assets.simulation import SimulationSettings, simulate_days
 
 
-def test_scoring_by_day_equals_scoring_at_once_in_the_input_order():
+def test_scoring_keeps_the_input_order_and_explains_only_alerts():
     raw = prepare_raw_transactions(simulate_days(0, 3, SimulationSettings(seed=5, scale=0.01)), simulation_epoch())
     cleaned, _ = validate_transactions(raw)
     cleaned = cleaned.sample(frac=1.0, random_state=1).reset_index(drop=True)  # days interleaved
     features, labels = build_features(cleaned), cleaned["isFraud"].to_numpy()
     model = train_xgboost(features, labels, features, labels, XGBoostParams(n_estimators=20, max_depth=3), seed=0)
-    threshold = float(np.quantile(model.booster.inplace_predict(features.to_numpy()), 0.999))
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    seen = []
+    scores = model.booster.inplace_predict(features.to_numpy())
+    threshold = float(np.quantile(scores, 0.999))
 
-    by_day = score_days(cleaned, model.booster, threshold, "7", now, on_day=lambda day, rows: seen.append((day, rows)))
-    at_once = score_transactions(cleaned, model.booster, threshold, "7", now)
+    scored = score_transactions(cleaned, model.booster, threshold, "7", datetime(2026, 1, 1, tzinfo=timezone.utc))
 
-    pd.testing.assert_frame_equal(by_day, at_once)
-    assert by_day["is_alert"].sum() > 0 and (by_day.loc[by_day["is_alert"], "reasons"] != "").all()
-    assert seen == [(day, int((cleaned["day"] == day).sum())) for day in range(4)]
+    assert list(scored.columns) == PREDICTION_COLUMNS
+    assert scored["transaction_id"].tolist() == cleaned["transaction_id"].tolist()
+    np.testing.assert_allclose(scored["score"].to_numpy(), scores, rtol=1e-6)
+    assert scored["is_alert"].sum() > 0 and (scored.loc[scored["is_alert"], "reasons"] != "").all()
+    assert (scored.loc[~scored["is_alert"], "reasons"] == "").all()
 
 
 def test_progress_line_says_days_rows_and_rate():

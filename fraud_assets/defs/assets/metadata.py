@@ -1,9 +1,11 @@
-"""Metadata tables the ingest assets attach to their materializations."""
+"""Metadata the daily assets attach to their materializations, gathered a day at a time."""
 
 import dagster as dg
 import pandas as pd
 
 from fraud_assets.core.transactions import rows_per_day
+from fraud_assets.defs.dagster_compat import TableMetadataSet
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA
 
 
 def preview_table(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
@@ -11,6 +13,40 @@ def preview_table(frame: pd.DataFrame, rows: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(frame.head(rows).to_markdown(index=False))
 
 
-def rows_per_day_table(frame: pd.DataFrame, days: list[int]) -> dg.MetadataValue:
-    """Rows and frauds of each day of a run, as a Markdown table."""
-    return dg.MetadataValue.md(rows_per_day(frame, days).to_markdown(index=False))
+class DailyTally:
+    """Rows and frauds of each day a step wrote, and a preview of the first day's rows: what the materialization
+    reports about a range that was never in memory at once."""
+
+    def __init__(self) -> None:
+        self.days: list[pd.DataFrame] = []
+        self.preview: pd.DataFrame | None = None
+
+    def add(self, day: int, frame: pd.DataFrame) -> None:
+        self.days.append(rows_per_day(frame, [day]))
+        if self.preview is None and len(frame):
+            self.preview = frame.head(10)
+
+    def table(self) -> pd.DataFrame:
+        return pd.concat(self.days, ignore_index=True) if self.days else pd.DataFrame(columns=["day", "rows",
+                                                                                              "fraud_rows"])
+
+    @property
+    def rows(self) -> int:
+        return int(self.table()["rows"].sum())
+
+    @property
+    def fraud_rows(self) -> int:
+        return int(self.table()["fraud_rows"].sum())
+
+    def metadata(self) -> dict:
+        return {
+            "row_count": self.rows,
+            "fraud_count": self.fraud_rows,
+            "rows_per_day": dg.MetadataValue.md(self.table().to_markdown(index=False)),
+            "preview": preview_table(self.preview if self.preview is not None else pd.DataFrame()),
+        }
+
+
+def stored_table(table: str) -> dict:
+    """The warehouse table an asset is stored in, as the Dagster UI shows it."""
+    return {**TableMetadataSet(table_name=f"{WAREHOUSE_SCHEMA}.{table}")}

@@ -13,14 +13,14 @@ from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA
 
 BALANCE_COLUMNS = ["oldbalanceOrg", "newbalanceOrig", "oldbalanceDest", "newbalanceDest", "isFraud"]
 # The rows worth reviewing (alerts, and frauds the model missed) are chosen in the warehouse: a month at full scale
-# is 6.4 million predictions, of which a few thousand are exported.
+# is 6.4 million predictions, of which a few thousand are exported. Both are read a day at a time.
 REVIEW_CANDIDATES_SQL = f"""
     SELECT p.*, {", ".join(f"c.{column}" for column in BALANCE_COLUMNS)}
     FROM {WAREHOUSE_SCHEMA}.scored_predictions p JOIN {WAREHOUSE_SCHEMA}.cleaned_transactions c USING (transaction_id)
-    WHERE p.day BETWEEN ? AND ? AND (p.is_alert OR c.isFraud = 1)"""
+    WHERE p.day = ? AND c.day = ? AND (p.is_alert OR c.isFraud = 1)"""
 SUMMARY_INPUT_SQL = f"""
     SELECT day, model_version, threshold, score, is_alert FROM {WAREHOUSE_SCHEMA}.scored_predictions
-    WHERE day BETWEEN ? AND ?"""
+    WHERE day = ?"""
 
 
 def review_export(
@@ -29,22 +29,27 @@ def review_export(
     app_exports: AppExports,
     review_policy: ReviewPolicy,
 ) -> dg.MaterializeResult:
+    """A day at a time: the day's review rows are chosen in the warehouse, its summary from its scores."""
     days = days_of_context(context)
+    scored_rows = alert_rows = missed_fraud_rows = 0
     with warehouse.get_connection() as connection:
-        candidates = connection.execute(REVIEW_CANDIDATES_SQL, [min(days), max(days)]).fetchdf()
-        scores = connection.execute(SUMMARY_INPUT_SQL, [min(days), max(days)]).fetchdf()
-    predictions = candidates.drop(columns=BALANCE_COLUMNS)
-    review = review_rows(predictions, candidates[["transaction_id", *BALANCE_COLUMNS]], review_policy.label_delay_days)
-    summary = daily_summary(scores, review_policy.daily_alert_budget)
-    for day in days:
-        write_parquet_atomically(review[review["day"] == day], day_file(app_exports.path, "review", day))
-        write_parquet_atomically(summary[summary["day"] == day], day_file(app_exports.path, "summary", day))
+        for day in days:
+            candidates = connection.execute(REVIEW_CANDIDATES_SQL, [day, day]).fetchdf()
+            scores = connection.execute(SUMMARY_INPUT_SQL, [day]).fetchdf()
+            review = review_rows(candidates.drop(columns=BALANCE_COLUMNS),
+                                 candidates[["transaction_id", *BALANCE_COLUMNS]], review_policy.label_delay_days)
+            write_parquet_atomically(review, day_file(app_exports.path, "review", day))
+            write_parquet_atomically(daily_summary(scores, review_policy.daily_alert_budget),
+                                     day_file(app_exports.path, "summary", day))
+            scored_rows += len(scores)
+            alert_rows += int(review["is_alert"].sum())
+            missed_fraud_rows += int((~review["is_alert"]).sum())
     return dg.MaterializeResult(metadata={
         "exports_dir": dg.MetadataValue.path(str(app_exports.path)),
         "days": f"{min(days)}..{max(days)}",
-        "scored_rows": len(scores),
-        "alert_rows": int(review["is_alert"].sum()),
-        "missed_fraud_rows": int((~review["is_alert"]).sum()),
+        "scored_rows": scored_rows,
+        "alert_rows": alert_rows,
+        "missed_fraud_rows": missed_fraud_rows,
     })
 
 

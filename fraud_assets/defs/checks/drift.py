@@ -7,10 +7,10 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.defs.checks.daily_results import DailyResult, daily_check, report_daily_results
-from fraud_assets.defs.names import FEATURE_DRIFT_CHECK, FRAUD_MODEL, SCORE_DRIFT_CHECK
+from fraud_assets.defs.names import DRIFT_REPORT, FEATURE_DRIFT_CHECK, FRAUD_MODEL, SCORE_DRIFT_CHECK
 from fraud_assets.defs.partitions import day_of_partition_key
 from fraud_assets.defs.resources.model_registry import ModelRegistry
-from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, read_stored_days, table_exists
 
 
 class FeatureDriftCheckConfig(dg.Config):
@@ -18,13 +18,17 @@ class FeatureDriftCheckConfig(dg.Config):
 
 
 def drift_report_feature_drift_check(
-    context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, drift_report: pd.DataFrame
+    context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, warehouse: DuckDBResource
 ) -> dg.AssetCheckResult | None:
     """The share of drifted features stays below its threshold (a population drift, such as inflated amounts or a new
-    type mix)."""
+    type mix). Reads the days' drift tables (a row per monitored column) from the warehouse."""
+    days = [day_of_partition_key(key) for key in context.partition_keys]
+    with warehouse.get_connection() as connection:
+        report = (read_stored_days(connection, DRIFT_REPORT.path[-1], min(days), max(days))
+                  if table_exists(connection, DRIFT_REPORT.path[-1]) else pd.DataFrame({"day": []}))
     results = {}
     for key in context.partition_keys:
-        day_rows = drift_report[drift_report["day"] == day_of_partition_key(key)] if len(drift_report) else drift_report
+        day_rows = report[report["day"] == day_of_partition_key(key)]
         if day_rows.empty:
             results[key] = DailyResult(True, {"status": "no drift report for this day (no rows, or no reference yet)",
                                               "threshold": config.max_share_drifted})

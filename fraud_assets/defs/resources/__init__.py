@@ -17,9 +17,12 @@ from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, WarehouseIOM
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources, by the key assets, checks, sensors and schedules name them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    warehouse_config = {"memory_limit": settings.warehouse_memory_limit}
     return {
-        "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA),
-        "warehouse": DuckDBResource(database=str(settings.warehouse_path)),  # direct reads, a day at a time
+        "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA,
+                                         connection_config=warehouse_config),
+        # the daily assets' writes and every read, a day at a time
+        "warehouse": DuckDBResource(database=str(settings.warehouse_path), connection_config=warehouse_config),
         "transaction_source": TransactionSource.from_settings(settings),
         "mlflow": mlflow_tracking_in_data_dir.configured({
             "experiment_name": EXPERIMENT_NAME,

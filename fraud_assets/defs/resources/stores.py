@@ -25,16 +25,6 @@ class DriftReports(dg.ConfigurableResource):
 
     reports_dir: str
 
-    def save(self, snapshot, day: int) -> Path:
-        """Save a report's HTML as drift_report_day_NNN.html, through a temporary name and a rename."""
-        folder = Path(self.reports_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"drift_report_day_{day:03d}.html"
-        temporary = folder / f".{path.name}.tmp"
-        snapshot.save_html(str(temporary))
-        temporary.replace(path)
-        return path.resolve()
-
 
 class LabelStore(dg.ConfigurableResource):
     """Analyst label events in SQLite at `path` (see fraud_assets/core/label_store.py)."""

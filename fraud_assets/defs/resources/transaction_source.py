@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import asdict, fields
 from typing import Literal
 
@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.core.settings import Settings
-from fraud_assets.simulation import simulate_days
+from fraud_assets.simulation import simulate_day
 from fraud_assets.simulation.paysim_csv import check_paysim_csv, count_rows_without_step, read_paysim_days
 from fraud_assets.simulation.settings import SimulationSettings
 
@@ -38,18 +38,15 @@ class TransactionSource(dg.ConfigurableResource):
     def simulation_settings(self) -> SimulationSettings:
         return SimulationSettings(**{item.name: getattr(self, item.name) for item in fields(SimulationSettings)})
 
-    def load_days(self, first_day: int, last_day: int,
-                  on_day: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-        """Rows of days first_day..last_day (inclusive) in the PaySim schema; `on_day(day, rows)` after each day
-        (the CSV is read in one pass, so its days are reported together at the end)."""
-        if self.kind == "paysim_csv":
-            rows = read_paysim_days(self.paysim_csv_path, first_day, last_day)
-            if on_day is not None:
-                counts = ((rows["step"] - 1) // 24).value_counts()
-                for day in range(first_day, last_day + 1):
-                    on_day(day, int(counts.get(day, 0)))
-            return rows
-        return simulate_days(first_day, last_day, self.simulation_settings(), on_day)
+    def iter_days(self, first_day: int, last_day: int) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(day, rows of the day in the PaySim schema) for days first_day..last_day, one day in memory at a time
+        (the CSV is queried a day at a time: a scan of the file per day, in exchange for memory of one day)."""
+        settings = self.simulation_settings() if self.kind == "simulator" else None
+        for day in range(first_day, last_day + 1):
+            if settings is None:
+                yield day, read_paysim_days(self.paysim_csv_path, day, day)
+            else:
+                yield day, simulate_day(day, settings)
 
     def description(self) -> dict[str, str | float | int]:
         """What the source is, for materialization metadata."""

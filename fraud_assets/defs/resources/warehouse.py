@@ -1,22 +1,30 @@
-"""The warehouse IO manager: dagster-duckdb-pandas, except that an empty frame still creates its table.
+"""The DuckDB warehouse: the daily tables are written a day at a time, each day replaced in one transaction.
 
-The stock type handler skips writing an empty frame, so a day with no rejected rows, or a label store with no
-labels yet, leaves no table behind and the next reader fails. Here an empty frame creates the table with its
-columns (text columns as VARCHAR), so readers get an empty frame instead.
+Daily assets write through `replace_day` on a connection of the `warehouse` resource (a `DuckDBResource`): a
+backfill of a month holds one day in memory, and a run killed in the middle of a write leaves every day either as
+it was or fully replaced (DuckDB rolls back a transaction that was never committed when the file is next opened).
+Readers take what they need with SQL, a day or a count at a time (`read_stored_days`, `stored_rows_per_day`).
+
+The unpartitioned assets (`reviewed_labels`, `model_performance`) go through the IO manager below: the
+dagster-duckdb-pandas one, except that it replaces the whole table in one transaction (so a changed set of columns
+is no error, and a crash keeps the previous table) and that an empty frame still creates its table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 from dagster import OutputContext
 from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
-from fraud_assets.defs.dagster_compat import DbTypeHandler, TableMetadataSet, TableSlice
+from fraud_assets.defs.dagster_compat import DbIOManager, DbTypeHandler, TableMetadataSet, TableSlice
 
 WAREHOUSE_SCHEMA = "fraud"
+DAY_COLUMN = "day"  # every daily table has it; a day is replaced by it
 
 
 def read_stored_days(connection, table: str, first_day: int, last_day: int,
@@ -30,35 +38,104 @@ def read_stored_days(connection, table: str, first_day: int, last_day: int,
 
 def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -> dict[int, int]:
     """Rows per simulation day of a warehouse table over first_day..last_day (days without rows are absent)."""
+    if not table_exists(connection, table):
+        return {}
     rows = connection.execute(f"SELECT day, count(*) FROM {WAREHOUSE_SCHEMA}.{table} "
                               "WHERE day BETWEEN ? AND ? GROUP BY day",
                               [first_day, last_day]).fetchall()
     return {int(day): int(count) for day, count in rows}
 
 
-class EmptyTableAwarePandasTypeHandler(DuckDBPandasTypeHandler):
+def table_exists(connection, table: str) -> bool:
+    return bool(connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [WAREHOUSE_SCHEMA, table]).fetchone()[0])
+
+
+def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Replace simulation day `day` of each table (name -> the day's rows) in one transaction: every table of the
+    mapping shows the old day or the new one, never a mix, and never half a day. A table is created from its first
+    frame; columns are matched by name."""
+    for table, frame in tables.items():
+        other_days = set(frame[DAY_COLUMN].unique()) - {day} if len(frame) else set()
+        if other_days:
+            raise ValueError(f"rows for {table} of day {day} hold rows of days {sorted(other_days)}")
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {WAREHOUSE_SCHEMA}")
+        for table, frame in tables.items():
+            connection.register("day_rows", typed_for_duckdb(frame))
+            connection.execute(f"CREATE TABLE IF NOT EXISTS {WAREHOUSE_SCHEMA}.{table} AS "
+                               "SELECT * FROM day_rows LIMIT 0")
+            connection.execute(f"DELETE FROM {WAREHOUSE_SCHEMA}.{table} WHERE {DAY_COLUMN} = ?", [day])
+            if len(frame):
+                connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{table} BY NAME SELECT * FROM day_rows")
+            connection.unregister("day_rows")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def delete_day(connection, day: int, table: str) -> None:
+    """Remove simulation day `day` from a table (a day that now has no rows; nothing when the table is missing)."""
+    if table_exists(connection, table):
+        connection.execute(f"DELETE FROM {WAREHOUSE_SCHEMA}.{table} WHERE {DAY_COLUMN} = ?", [day])
+
+
+def typed_for_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
+    """An empty frame's object columns as strings: DuckDB cannot tell the type of an empty object column."""
+    if len(frame):
+        return frame
+    return frame.astype({name: "string" for name, dtype in frame.dtypes.items() if dtype.kind == "O"})
+
+
+class TransactionalDuckDbClient(DuckDbClient):
+    """Each IO manager write (delete the old rows, write the new) is one transaction."""
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice) -> Iterator:
+        with DuckDbClient.connect(context, table_slice) as connection:
+            if not isinstance(context, OutputContext):
+                yield connection
+                return
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+
+class WholeTablePandasTypeHandler(DuckDBPandasTypeHandler):
+    """Writes an unpartitioned asset's frame as the whole new table (its columns may have changed since the last
+    write); an empty frame still creates the table, so readers get an empty frame instead of an error."""
+
     def handle_output(self, context: OutputContext, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        if not obj.empty:
-            return super().handle_output(context, table_slice, obj, connection)
-        # The IO manager has already deleted the slice's old rows; only the table may be missing.
-        empty_frame = obj.astype({name: "string" for name, dtype in obj.dtypes.items() if dtype.kind == "O"})
-        connection.register("empty_frame", empty_frame)
-        connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {table_slice.schema}.{table_slice.table} AS SELECT * FROM empty_frame")
-        connection.unregister("empty_frame")
-        context.add_output_metadata({**(
-            TableMetadataSet(partition_row_count=0, storage_kind="duckdb") if context.has_partition_key
-            else TableMetadataSet(row_count=0, storage_kind="duckdb"))})
+        if context.has_partition_key:
+            raise ValueError(f"{table_slice.table} is partitioned: daily tables are written with replace_day")
+        connection.register("new_table", typed_for_duckdb(obj))
+        connection.execute(f"CREATE OR REPLACE TABLE {table_slice.schema}.{table_slice.table} AS "
+                           "SELECT * FROM new_table")
+        connection.unregister("new_table")
+        context.add_output_metadata({**TableMetadataSet(row_count=len(obj), storage_kind="duckdb")})
         return None
 
 
 class WarehouseIOManager(DuckDBIOManager):
-    """DuckDB warehouse (`database`, schema `schema`) storing pandas DataFrames."""
+    """DuckDB warehouse (`database`, schema `schema`) storing the unpartitioned assets' pandas DataFrames."""
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
-        return [EmptyTableAwarePandasTypeHandler()]
+        return [WholeTablePandasTypeHandler()]
 
     @staticmethod
     def default_load_type() -> type:
         return pd.DataFrame
+
+    def create_io_manager(self, context) -> DbIOManager:
+        return DbIOManager(db_client=TransactionalDuckDbClient(), database=self.database, schema=self.schema_,
+                           type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),
+                           io_manager_name="WarehouseIOManager")
