@@ -89,16 +89,25 @@ def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> D
 class SavedDrift:
     """A day's drift, its report saved: what crosses back from a worker process (Evidently's snapshot stays there)."""
 
-    table: pd.DataFrame
+    table: pd.DataFrame  # DRIFT_TABLE_COLUMNS
     share_drifted: float
     report_path: Path
+    reference: str  # what the day was compared with, in words
+    reference_rows: int
+
+    def as_stored(self) -> pd.DataFrame:
+        """The table with the share, the reference and the report's path on every row, as the warehouse keeps it."""
+        return self.table.assign(share_drifted=self.share_drifted, reference=self.reference,
+                                 reference_rows=self.reference_rows, report_path=str(self.report_path))
 
 
-def measure_and_save_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int, reports_dir: str) -> SavedDrift:
+def measure_and_save_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int, reports_dir: str,
+                           reference_kind: str, reference_rows: int) -> SavedDrift:
     """`measure_drift`, then the report's HTML saved as `reports_dir`/drift_report_day_NNN.html (a day's reports are
     independent, so several days run in worker processes at once)."""
     result = measure_drift(current, reference, day)
-    return SavedDrift(result.table, result.share_drifted, save_report_html(result.snapshot, Path(reports_dir), day))
+    return SavedDrift(result.table, result.share_drifted, save_report_html(result.snapshot, Path(reports_dir), day),
+                      reference_kind, reference_rows)
 
 
 def save_report_html(snapshot, folder: Path, day: int) -> Path:

@@ -50,3 +50,14 @@ class DailyTally:
 def stored_table(table: str) -> dict:
     """The warehouse table an asset is stored in, as the Dagster UI shows it."""
     return {**TableMetadataSet(table_name=f"{WAREHOUSE_SCHEMA}.{table}")}
+
+
+def describe_days(days: list[int]) -> str:
+    """Days as ranges: [3, 4, 5, 9] -> '3..5, 9'; 'none' for no day."""
+    ranges: list[list[int]] = []
+    for day in sorted(days):
+        if ranges and day == ranges[-1][1] + 1:
+            ranges[-1][1] = day
+        else:
+            ranges.append([day, day])
+    return ", ".join(f"{first}..{last}" if first != last else str(first) for first, last in ranges) or "none"

@@ -9,7 +9,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.core.progress import DayProgress
-from fraud_assets.defs.assets.metadata import preview_table, stored_table
+from fraud_assets.defs.assets.metadata import describe_days, preview_table, stored_table
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, FRAUD_MODEL, SCORED_PREDICTIONS
 from fraud_assets.defs.partitions import daily_asset_args, days_of_context
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -124,17 +124,6 @@ def outcome_metadata(context: dg.AssetExecutionContext, outcomes: list[DayOutcom
             alerted_fraud / alerts if alerts else float("nan"), alerted_fraud / fraud if fraud else float("nan"),
             alerts),
     }
-
-
-def describe_days(days: list[int]) -> str:
-    """Days as ranges: [3, 4, 5, 9] -> '3..5, 9'; 'none' for no day."""
-    ranges: list[list[int]] = []
-    for day in sorted(days):
-        if ranges and day == ranges[-1][1] + 1:
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    return ", ".join(f"{first}..{last}" if first != last else str(first) for first, last in ranges) or "none"
 
 
 def build_scored_predictions(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:

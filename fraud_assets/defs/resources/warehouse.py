@@ -55,7 +55,7 @@ def table_exists(connection, table: str) -> bool:
 def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame]) -> None:
     """Replace simulation day `day` of each table (name -> the day's rows) in one transaction: every table of the
     mapping shows the old day or the new one, never a mix, and never half a day. A table is created from its first
-    frame; columns are matched by name."""
+    frame; columns are matched by name, and a column the table lacks is added to it."""
     for table, frame in tables.items():
         other_days = set(frame[DAY_COLUMN].unique()) - {day} if len(frame) else set()
         if other_days:
@@ -67,6 +67,7 @@ def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame]) -> Non
             connection.register("day_rows", typed_for_duckdb(frame))
             connection.execute(f"CREATE TABLE IF NOT EXISTS {WAREHOUSE_SCHEMA}.{table} AS "
                                "SELECT * FROM day_rows LIMIT 0")
+            add_new_columns(connection, table)
             connection.execute(f"DELETE FROM {WAREHOUSE_SCHEMA}.{table} WHERE {DAY_COLUMN} = ?", [day])
             if len(frame):
                 connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{table} BY NAME SELECT * FROM day_rows")
@@ -75,6 +76,22 @@ def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame]) -> Non
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def table_columns(connection, table: str) -> set[str]:
+    """The columns of a warehouse table (none when it does not exist)."""
+    return {row[0] for row in connection.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        [WAREHOUSE_SCHEMA, table]).fetchall()}
+
+
+def add_new_columns(connection, table: str) -> None:
+    """Add to `table` the columns of the registered `day_rows` it lacks (a column added to an asset after days were
+    stored: those days read NULL in it)."""
+    stored = table_columns(connection, table)
+    for name, column_type, *_ in connection.execute("DESCRIBE SELECT * FROM day_rows").fetchall():
+        if name not in stored:
+            connection.execute(f'ALTER TABLE {WAREHOUSE_SCHEMA}.{table} ADD COLUMN "{name}" {column_type}')
 
 
 def delete_day(connection, day: int, table: str) -> None:
