@@ -29,8 +29,9 @@ train_model_job = dg.define_asset_job(
     name="train_model_job",
     selection=dg.AssetSelection.assets(REVIEWED_LABELS, FRAUD_MODEL),
     hooks={end_mlflow_run_on_failure},
-    description="Bring analyst labels into the warehouse, train a challenger, log it to MLflow and promote it when it "
-                "is not worse than the champion.",
+    description="Bring analyst labels into the warehouse, train a challenger (nothing when the window, labels, config "
+                "and code are those of a registered version), log it to MLflow and promote it when it beats the "
+                "champion by the minimum gain or the champion fails its checks.",
 )
 
 daily_scoring_job = dg.define_asset_job(

@@ -3,6 +3,8 @@ second sensor that re-scores the affected days once a retrained model is promote
 
 No storm of runs when a backfill fails many days at once: failures already handled are remembered in the cursor,
 a retraining run is never requested while another is queued or running, and a cooldown separates requests.
+A retraining run's tags name the checks the champion failed, so that `fraud_model` lets a challenger replace a failing
+champion without a gain in AUPRC (`decide_promotion`).
 """
 
 import json
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from fraud_assets.defs.assets.fraud_model import champion_failure_tags
 from fraud_assets.defs.dagster_compat import AssetCheckExecutionRecordStatus
 from fraud_assets.defs.jobs import daily_scoring_job, train_model_job
 from fraud_assets.defs.names import FRAUD_MODEL, RETRAINING_CHECKS
@@ -54,6 +57,7 @@ class RetrainDecision:
     reason: str
     new_failures: list[CheckFailure]
     first_failed_day: int | None = None
+    failed_checks: tuple[str, ...] = ()  # the checks whose new failures ask for the retraining
 
 
 def decide_retraining(failures: list[CheckFailure], cursor: RetrainCursor, champion_last_day: int | None,
@@ -77,9 +81,10 @@ def decide_retraining(failures: list[CheckFailure], cursor: RetrainCursor, champ
         return RetrainDecision(False, f"cooldown: {waited:.0f} s since the last request, "
                                       f"{cooldown_seconds:.0f} s required", [])
     first_day = min(failure.day for failure in after_window)
-    checks = sorted({failure.check_name for failure in relevant})
+    checks = tuple(sorted({failure.check_name for failure in relevant}))
     return RetrainDecision(True, f"{len(relevant)} new failed evaluations from day {min(f.day for f in relevant)} "
-                                 f"({', '.join(checks)}); re-score from day {first_day} if promoted", fresh, first_day)
+                                 f"({', '.join(checks)}); re-score from day {first_day} if promoted", fresh, first_day,
+                           checks)
 
 
 def failed_check_evaluations(instance: dg.DagsterInstance) -> list[CheckFailure]:
@@ -115,7 +120,8 @@ def retrain_on_failed_checks_sensor(context: dg.SensorEvaluationContext, model_r
     return dg.RunRequest(
         run_key=f"retrain-as-of-{as_of_day}-from-{decision.first_failed_day}-{int(cursor.last_request_time)}",
         run_config={"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": as_of_day}}}},
-        tags={RESCORE_FROM_TAG: str(decision.first_failed_day), "fraud/reason": decision.reason[:200]},
+        tags={RESCORE_FROM_TAG: str(decision.first_failed_day), "fraud/reason": decision.reason[:200],
+              **champion_failure_tags(decision.failed_checks, champion.version if champion else None)},
     )
 
 

@@ -1,4 +1,7 @@
-"""The model lifecycle through Dagster: train, promote, refuse a worse challenger, score, roll back, analyst labels."""
+"""The model lifecycle through Dagster: train, promote, re-run an unchanged training (nothing new), refuse a
+challenger without a real gain, replace a champion that fails its checks, score, roll back, analyst labels.
+
+The tests share one module fixture and run in order: each leaves the registry as the next expects."""
 
 from __future__ import annotations
 
@@ -12,10 +15,15 @@ from mlflow.tracking import MlflowClient
 
 from fraud_assets.cli.rollback import main as rollback_main
 from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.served_models import MODEL_NAME, complete_served_entries
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
-from fraud_assets.defs.partitions import day_range_tags
-from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.assets.fraud_model import CHAMPION_FAILED_CHECKS_TAG, FAILING_CHAMPION_TAG
+from fraud_assets.defs.names import RECALL_CHECK
+from fraud_assets.defs.partitions import day_range_tags, partition_key_of_day
+from fraud_assets.defs.resources.model_registry import FINGERPRINT_TAG, UNCHANGED_AS_TAG, ModelRegistry
+from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
+from fraud_assets.defs.sensors import retrain_on_failed_checks_sensor
 from fraud_assets.simulation.settings import SimulationSettings
 
 DAYS = 10
@@ -23,8 +31,8 @@ MODEL_CONFIG = {"as_of_day": 9, "training_days": 5, "validation_days": 3, "n_est
 ALERTS_PER_1000 = 4.9  # about 20 alerts a day at scale 0.02 (4,100 transactions)
 
 
-def run(settings, instance, job_name, days=None, model_config=None):
-    tags = day_range_tags(*days) if days else {}
+def run(settings, instance, job_name, days=None, model_config=None, tags=None):
+    tags = {**(day_range_tags(*days) if days else {}), **(tags or {})}
     run_config = {"ops": {"fraud_model": {"config": model_config}}} if model_config else None
     result = build_definitions(settings).resolve_job_def(job_name).execute_in_process(
         instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
@@ -43,6 +51,16 @@ def query(settings, sql):
         return connection.execute(sql).fetchall()
 
 
+def registered_versions(settings) -> dict[str, dict[str, str]]:
+    """Every registered version of the model and its tags."""
+    versions = MlflowClient(settings.tracking_uri).search_model_versions(f"name = '{MODEL_NAME}'")
+    return {str(version.version): dict(version.tags) for version in versions}
+
+
+def served_entries(settings) -> int:
+    return len(complete_served_entries(settings.model_store_home, MODEL_NAME))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """Ten ingested days and a first model (the champion)."""
@@ -55,7 +73,7 @@ def trained(tmp_path_factory):
 
 
 def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
-    settings, _, first = trained
+    settings, instance, first = trained
     assert first["promoted"] is True and first["model_version"] == "1"
     assert first["training_window"] == "train days 1-5, validate days 6-8 (as of day 9)"
     assert first["challenger_auprc"] > 0.8
@@ -74,16 +92,75 @@ def test_the_first_model_is_champion_in_mlflow_and_the_bentoml_store(trained):
     run = MlflowClient(settings.tracking_uri).get_run(first["mlflow_run_id"])
     assert run.data.metrics["validation_auprc"] == pytest.approx(first["challenger_auprc"])
     assert run.data.params["window_first_train_day"] == "1"
+    # the training fingerprint is on the run, on the version, and is the materialization's data version
+    assert first["unchanged"] is False and len(first["training_fingerprint"]) == 24
+    assert run.data.tags[FINGERPRINT_TAG] == first["training_fingerprint"]
+    assert registered_versions(settings) == {"1": {FINGERPRINT_TAG: first["training_fingerprint"]}}
+    assert latest_tags(instance, "fraud_model")["dagster/data_version"] == first["training_fingerprint"]
 
 
-def test_a_challenger_worse_than_the_tolerance_allows_is_not_promoted(trained):
+def test_an_unchanged_training_registers_nothing_and_promotes_nothing(trained):
+    """The same window, labels, config and code: no fit, no new version, no promotion, no new served entry, and the
+    same data version (also when only the as-of day's spelling or a promotion setting differs)."""
     settings, instance, first = trained
-    # a negative tolerance demands a better AUPRC than the champion's; the same data cannot give one
-    strict = {**MODEL_CONFIG, "promotion_tolerance": -0.5}
-    refused = model_metadata(run(settings, instance, "train_model_job", model_config=strict))
-    assert refused["promoted"] is False
-    assert refused["champion_auprc"] == pytest.approx(first["challenger_auprc"], abs=1e-9)
+    entries = served_entries(settings)
+    same_window = {key: value for key, value in MODEL_CONFIG.items() if key != "as_of_day"}  # day 9 is the newest
+    for config in (MODEL_CONFIG, same_window, {**MODEL_CONFIG, "promotion_min_gain": -1.0}):
+        result = run(settings, instance, "train_model_job", model_config=config)
+        again = model_metadata(result)
+        assert again["unchanged"] is True and again["promoted"] is False, again["promotion_reason"]
+        assert again["model_version"] == "1" and again["mlflow_run_id"] == first["mlflow_run_id"]
+        assert again["training_fingerprint"] == first["training_fingerprint"]
+        assert "version 1" in again["unchanged_reason"]
+        assert latest_tags(instance, "fraud_model")["dagster/data_version"] == first["training_fingerprint"]
+        # the run's own MLflow run says which version it stands for, and is closed
+        skipped = MlflowClient(settings.tracking_uri).search_runs(
+            [MlflowClient(settings.tracking_uri).get_run(first["mlflow_run_id"]).info.experiment_id],
+            f"tags.dagster_run_id = '{result.run_id}'")
+        assert [(r.data.tags[UNCHANGED_AS_TAG], r.info.status) for r in skipped] == [("1", "FINISHED")]
+    assert list(registered_versions(settings)) == ["1"]
+    assert served_entries(settings) == entries
     assert ModelRegistry.from_settings(settings).load_champion().version == "1"
+
+
+def test_a_changed_config_trains_a_new_version_promoted_only_with_a_real_gain(trained):
+    settings, instance, first = trained
+    # a gain of 1.0 in AUPRC cannot happen: the new version stays a challenger
+    reseeded = {**MODEL_CONFIG, "seed": 8, "promotion_min_gain": 1.0}
+    refused = model_metadata(run(settings, instance, "train_model_job", model_config=reseeded))
+    assert refused["unchanged"] is False and refused["model_version"] == "2" and refused["promoted"] is False
+    assert refused["training_fingerprint"] != first["training_fingerprint"]
+    assert "less than the minimum gain 1.0" in refused["promotion_reason"]
+    assert sorted(registered_versions(settings)) == ["1", "2"]
+    assert ModelRegistry.from_settings(settings).load_champion().version == "1"
+
+
+def report_failed_check(instance: dg.DagsterInstance, day: int) -> None:
+    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+        asset_key=RECALL_CHECK.asset_key, check_name=RECALL_CHECK.name, passed=False, metadata={},
+        partition=partition_key_of_day(day)))
+
+
+def test_a_champion_failing_its_checks_is_replaced_without_a_gain(trained):
+    """The retraining sensor's run names the champion's failed check: a challenger not worse than the tolerance wins
+    even when no gain could; here the registered version 2 (same fingerprint) wins without being trained again."""
+    settings, instance, _ = trained
+    report_failed_check(instance, 9)  # after version 1's window (validated up to day 8)
+    context = dg.build_sensor_context(instance=instance, resources={
+        "model_registry": ModelRegistry.from_settings(settings), "retrain_policy": RetrainPolicy(cooldown_seconds=0)})
+    (request,) = retrain_on_failed_checks_sensor.evaluate_tick(context).run_requests
+    assert request.tags[CHAMPION_FAILED_CHECKS_TAG] == RECALL_CHECK.name and request.tags[FAILING_CHAMPION_TAG] == "1"
+    lenient = {**MODEL_CONFIG, "seed": 8, "promotion_min_gain": 1.0, "promotion_tolerance": 1.0}
+    replaced = model_metadata(run(settings, instance, "train_model_job", model_config=lenient, tags=request.tags))
+    assert replaced["unchanged"] is True and replaced["model_version"] == "2" and replaced["promoted"] is True
+    assert replaced["champion_failed_checks"] == RECALL_CHECK.name
+    assert RECALL_CHECK.name in replaced["promotion_reason"]
+    assert sorted(registered_versions(settings)) == ["1", "2"]
+    assert ModelRegistry.from_settings(settings).load_champion().version == "2"
+    # the tags of a retraining asked for another champion do not relax the rule for this one
+    stale = {**request.tags, FAILING_CHAMPION_TAG: "1"}
+    kept = model_metadata(run(settings, instance, "train_model_job", model_config={**lenient, "seed": 9}, tags=stale))
+    assert kept["model_version"] == "3" and kept["promoted"] is False and kept["champion_failed_checks"] == "none"
 
 
 def test_scoring_replaces_a_day_and_explains_alerts(trained):
@@ -104,10 +181,8 @@ def test_scoring_replaces_a_day_and_explains_alerts(trained):
 
 def test_rollback_serves_an_earlier_version_again(trained):
     settings, instance, _ = trained
-    second = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
-    assert second["promoted"] is True
     registry = ModelRegistry.from_settings(settings)
-    assert registry.load_champion().version == second["model_version"] != "1"
+    assert registry.load_champion().version == "2"  # promoted by the failing-check test
     env = {"FRAUD_DATA_DIR": str(settings.data_dir)}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
@@ -125,6 +200,8 @@ def test_analyst_labels_reach_training(trained):
     write_label_events(settings.label_store_path, ids, label=1)
     labeled = model_metadata(run(settings, instance, "train_model_job", model_config=MODEL_CONFIG))
     assert labeled["analyst_labels_used"] == 5
+    # new labels in the window are a new training: a new version
+    assert labeled["unchanged"] is False and labeled["model_version"] not in {"1", "2", "3"}
 
 
 def write_label_events(path: Path, transaction_ids: list[str], label: int) -> None:

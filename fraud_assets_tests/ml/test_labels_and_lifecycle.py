@@ -9,7 +9,7 @@ import pytest
 
 from fraud_assets.ml.batch_scoring import score_transactions
 from fraud_assets.ml.label_maturity import known_labels, training_window
-from fraud_assets.ml.lifecycle import decide_promotion
+from fraud_assets.ml.lifecycle import decide_promotion, training_fingerprint
 
 
 def test_ground_truth_counts_only_once_matured_and_analyst_labels_override():
@@ -32,13 +32,63 @@ def test_training_window_ends_at_the_newest_matured_day():
         training_window(as_of_day=10, training_days=12, validation_days=3, label_delay_days=1)
 
 
+NAN = float("nan")
+MIN_GAIN, TOLERANCE = 0.03, 0.005
+FAILED = ("scored_predictions_recall_check",)
+
+
 @pytest.mark.parametrize(
-    "challenger, champion, tolerance, promote",
-    [(0.80, None, 0.01, True), (0.90, 0.905, 0.01, True), (0.90, 0.95, 0.01, False), (0.96, 0.95, 0.0, True),
-     (float("nan"), 0.9, 0.01, False)],
+    "challenger, champion, failed_checks, promote",
+    [
+        (0.80, None, (), True),  # the first model
+        (NAN, None, (), True),  # the first model, even without a defined AUPRC
+        (0.95, 0.95, (), False),  # equal: a re-run of the same training
+        (0.97, 0.95, (), False),  # a gain below the minimum
+        (0.981, 0.95, (), True),  # just above it
+        (0.947, 0.95, FAILED, True),  # the champion fails a check: not worse by more than the tolerance is enough
+        (0.90, 0.95, FAILED, False),  # ... but not a worse challenger
+        (NAN, 0.95, (), False),  # an undefined challenger AUPRC never wins
+        (NAN, 0.95, FAILED, False),  # not even against a failing champion
+        (0.90, NAN, (), False),  # no gain can be shown against an undefined champion AUPRC
+        (0.90, NAN, FAILED, True),  # a failing champion without a defined AUPRC is replaced
+    ],
 )
-def test_promotion_rule(challenger, champion, tolerance, promote):
-    assert decide_promotion(challenger, champion, tolerance).promote is promote
+def test_promotion_needs_a_real_gain_or_a_failing_champion(challenger, champion, failed_checks, promote):
+    decision = decide_promotion(challenger, champion, MIN_GAIN, TOLERANCE, failed_checks)
+    assert decision.promote is promote, decision.reason
+    if failed_checks and champion is not None and not math.isnan(challenger):
+        assert "scored_predictions_recall_check" in decision.reason
+
+
+def test_a_negative_minimum_gain_accepts_a_challenger_that_much_worse():
+    assert decide_promotion(0.90, 0.95, -0.1, TOLERANCE).promote
+    assert not decide_promotion(0.80, 0.95, -0.1, TOLERANCE).promote
+
+
+def fingerprint_inputs() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    transactions = pd.DataFrame({"transaction_id": ["a", "b", "c", "d"], "day": [3, 4, 5, 5],
+                                 "amount": [10.0, 20.0, 30.0, 40.0], "isFraud": [1, 0, 1, 0]})
+    labels = known_labels(transactions, as_of_day=5, label_delay_days=1, analyst_labels=pd.DataFrame(
+        {"transaction_id": ["d"], "label": [1]}))
+    return transactions, labels, {"config": {"seed": 7, "as_of_day": 5}, "label_delay_days": 1}
+
+
+def test_the_training_fingerprint_ignores_row_order_and_names_every_change():
+    transactions, labels, settings = fingerprint_inputs()
+    fingerprint = training_fingerprint(transactions, labels, settings)
+    assert fingerprint == training_fingerprint(transactions, labels, dict(settings))
+    order = [2, 0, 3, 1]  # the warehouse returns rows in no guaranteed order
+    assert training_fingerprint(transactions.iloc[order], labels.iloc[order], settings) == fingerprint
+    changed_row = transactions.assign(amount=[10.0, 20.0, 30.0, 40.5])
+    relabeled = labels.assign(label=[1.0, 1.0, NAN, 1.0], label_source=["ground_truth", "analyst", "", "analyst"])
+    # the same label values moved to other rows change the pairing of rows and labels
+    swapped = labels.iloc[[1, 0, 2, 3]].set_axis(labels.index)
+    changes = [training_fingerprint(changed_row, labels, settings),
+               training_fingerprint(transactions, relabeled, settings),
+               training_fingerprint(transactions, swapped, settings),
+               training_fingerprint(transactions, labels, {**settings, "config": {"seed": 8, "as_of_day": 5}}),
+               training_fingerprint(transactions.iloc[:3], labels.iloc[:3], settings)]
+    assert len({fingerprint, *changes}) == 1 + len(changes)
 
 
 def test_batch_scores_equal_one_by_one_scores_and_only_alerts_get_reasons():

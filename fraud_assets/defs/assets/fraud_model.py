@@ -1,27 +1,56 @@
-"""The fraud model: a challenger trained on a time window, promoted when it is not worse than the champion."""
+"""The fraud model: a challenger trained on a time window, promoted when it beats the champion by a real gain or the
+champion fails its checks; a training that would repeat a registered version (same training fingerprint) reuses it.
+"""
 
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.core.model_card import ModelCard
+from fraud_assets.core.served_models import ChampionModel
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, WAREHOUSE_POOL
 from fraud_assets.defs.partitions import newest_cleaned_day
 from fraud_assets.defs.resources.mlflow_tracking import MlflowRunLogger
-from fraud_assets.defs.resources.model_registry import MODEL_CARD_ARTIFACT, REFERENCE_SAMPLE_FILE, ModelRegistry
+from fraud_assets.defs.resources.model_registry import (
+    FINGERPRINT_TAG,
+    MODEL_CARD_ARTIFACT,
+    REFERENCE_SAMPLE_FILE,
+    UNCHANGED_AS_TAG,
+    ModelRegistry,
+    RegisteredVersion,
+)
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.resources.warehouse import read_stored_days
 from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS
 from fraud_assets.ml.label_maturity import TrainingWindow, known_labels, training_window
-from fraud_assets.ml.lifecycle import Challenger, ThresholdPolicy, auprc_on_rows, decide_promotion, fit_challenger
+from fraud_assets.ml.lifecycle import (
+    Challenger,
+    PromotionDecision,
+    ThresholdPolicy,
+    auprc_on_rows,
+    decide_promotion,
+    fit_challenger,
+    training_fingerprint,
+    validation_rows,
+)
 from fraud_assets.ml.thresholds import describe_budget_use
 from fraud_assets.ml.training import XGBoostParams
 
 XGBOOST_DEFAULTS = XGBoostParams()
+
+# Tags of a retraining run (set by retrain_on_failed_checks_sensor): the checks the champion failed, and which
+# champion that was. They let a challenger replace that champion without a gain (see decide_promotion).
+CHAMPION_FAILED_CHECKS_TAG = "fraud/champion_failed_checks"
+FAILING_CHAMPION_TAG = "fraud/failing_champion_version"
+# Config fields that decide promotion without shaping the model: left out of the training fingerprint.
+PROMOTION_FIELDS = {"promotion_min_gain", "promotion_tolerance"}
 
 TRAINING_COLUMNS = ["transaction_id", "day", "step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig",
                     "nameDest", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud"]
@@ -43,6 +72,11 @@ class FraudModelConfig(dg.Config):
     recency_half_life_days: float | None = 3.0
     threshold_strategy: str = "alert_budget"  # or "net_value"
     review_cost_per_alert: float = 200.0
+    # The challenger's validation AUPRC must beat the champion's on the same rows by this much: 0.03 is the spread of
+    # AUPRC over eight seeds of one training at the demo scale (0.968-0.996, 76 validation frauds), i.e. what
+    # reseeding alone gives. A negative value accepts a challenger that much worse.
+    promotion_min_gain: float = 0.03
+    # When the champion fails its checks, a challenger not worse than it by more than this replaces it.
     promotion_tolerance: float = 0.005
 
     def xgboost_params(self) -> XGBoostParams:
@@ -52,6 +86,65 @@ class FraudModelConfig(dg.Config):
     def threshold_policy(self, alerts_per_1000: float) -> ThresholdPolicy:
         return ThresholdPolicy(self.threshold_strategy, alerts_per_1000, self.review_cost_per_alert)
 
+    def fingerprint_settings(self, window: TrainingWindow, review_policy: ReviewPolicy) -> dict:
+        """What of the config and the review policy shapes the model: everything but the promotion fields, with the
+        as-of day resolved (None and the newest day it stands for train the same model)."""
+        return {"config": {**self.model_dump(exclude=PROMOTION_FIELDS), "as_of_day": window.as_of_day},
+                "label_delay_days": review_policy.label_delay_days,
+                "alerts_per_1000_transactions": review_policy.alerts_per_1000_transactions}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The window, its cleaned rows, the labels known for them, and the fingerprint of a training on them."""
+
+    window: TrainingWindow
+    transactions: pd.DataFrame
+    labels: pd.DataFrame
+    fingerprint: str
+
+    @property
+    def validation_rows(self) -> np.ndarray:
+        return validation_rows(self.transactions, self.labels, self.window)
+
+
+@dataclass(frozen=True)
+class ChampionState:
+    """The champion a challenger is compared with, and the checks it fails (named by a retraining run's tags)."""
+
+    model: ChampionModel | None
+    failed_checks: tuple[str, ...]
+
+    @property
+    def version(self) -> str | None:
+        return self.model.version if self.model else None
+
+    def auprc_on(self, data: TrainingData) -> float | None:
+        """The champion's AUPRC on the challenger's validation rows; None without a champion."""
+        if self.model is None:
+            return None
+        return auprc_on_rows(self.model.booster, data.transactions, data.validation_rows,
+                             data.labels["label"].to_numpy())
+
+    def decide(self, challenger_auprc: float, champion_auprc: float | None,
+               config: FraudModelConfig) -> PromotionDecision:
+        return decide_promotion(challenger_auprc, champion_auprc, config.promotion_min_gain,
+                                config.promotion_tolerance, self.failed_checks)
+
+
+def champion_failure_tags(failed_checks: tuple[str, ...], champion_version: str | None) -> dict[str, str]:
+    """The tags a retraining run carries: the checks the champion (`champion_version`) failed."""
+    return {CHAMPION_FAILED_CHECKS_TAG: ",".join(failed_checks), FAILING_CHAMPION_TAG: champion_version or ""}
+
+
+def champion_failed_checks(run_tags: Mapping[str, str], champion: ChampionModel | None) -> tuple[str, ...]:
+    """The checks the current champion fails, from the run's tags; none when the run names none, or names another
+    champion (one replaced since the sensor asked)."""
+    checks = tuple(check for check in run_tags.get(CHAMPION_FAILED_CHECKS_TAG, "").split(",") if check)
+    if champion is None or run_tags.get(FAILING_CHAMPION_TAG) != champion.version:
+        return ()
+    return checks
+
 
 @dg.asset(
     deps=[CLEANED_TRANSACTIONS],
@@ -59,7 +152,7 @@ class FraudModelConfig(dg.Config):
     kinds={"xgboost", "mlflow"},
     pool=WAREHOUSE_POOL,
     description="An XGBoost challenger trained on a time window, logged to MLflow, promoted to champion by the "
-                "AUPRC rule.",
+                "AUPRC rule; an unchanged training (same fingerprint) reuses its registered version.",
 )
 def fraud_model(
     context: dg.AssetExecutionContext,
@@ -70,37 +163,47 @@ def fraud_model(
     reviewed_labels: pd.DataFrame,
     mlflow: dg.ResourceParam[MlflowRunLogger],
 ) -> dg.MaterializeResult:
+    data = read_training_data(context, config, warehouse, review_policy, reviewed_labels)
+    champion_model = model_registry.load_champion()
+    champion = ChampionState(champion_model, champion_failed_checks(context.run.tags, champion_model))
+    registered = model_registry.version_trained_on(data.fingerprint)
+    if registered is not None:
+        return reuse_registered_version(context, config, model_registry, mlflow, data, champion, registered)
+    return train_and_register(context, config, model_registry, mlflow, review_policy, data, champion)
+
+
+def read_training_data(context: dg.AssetExecutionContext, config: FraudModelConfig, warehouse: DuckDBResource,
+                       review_policy: ReviewPolicy, reviewed_labels: pd.DataFrame) -> TrainingData:
+    """The window's rows and known labels, fingerprinted before anything is fitted."""
     window, transactions = read_training_window(warehouse, config, review_policy.label_delay_days,
                                                 newest_cleaned_day(context.instance))
     labels = known_labels(transactions, window.as_of_day, review_policy.label_delay_days, reviewed_labels)
-    challenger = fit_challenger(transactions, labels, window, config.xgboost_params(),
+    fingerprint = training_fingerprint(transactions, labels, config.fingerprint_settings(window, review_policy))
+    return TrainingData(window, transactions, labels, fingerprint)
+
+
+def train_and_register(context: dg.AssetExecutionContext, config: FraudModelConfig, model_registry: ModelRegistry,
+                       mlflow: MlflowRunLogger, review_policy: ReviewPolicy, data: TrainingData,
+                       champion: ChampionState) -> dg.MaterializeResult:
+    """Fit a challenger, log and register it with its fingerprint, promote it if it wins."""
+    challenger = fit_challenger(data.transactions, data.labels, data.window, config.xgboost_params(),
                                 config.threshold_policy(review_policy.alerts_per_1000_transactions), config.seed,
                                 config.recency_half_life_days)
-
-    champion = model_registry.load_champion()
-    champion_auprc = (
-        auprc_on_rows(champion.booster, transactions, challenger.validation_rows, labels["label"].to_numpy())
-        if champion else None
-    )
-    decision = decide_promotion(challenger.validation_metrics["auprc"], champion_auprc, config.promotion_tolerance)
-    card = model_card(challenger, window, review_policy)
-    version, run_id = log_to_mlflow(mlflow, model_registry, config, challenger, card,
-                                    champion_auprc, decision.promote)
+    metrics = challenger.validation_metrics
+    champion_auprc = champion.auprc_on(data)
+    decision = champion.decide(metrics["auprc"], champion_auprc, config)
+    card = model_card(challenger, data.window, review_policy)
+    version, run_id = log_to_mlflow(mlflow, model_registry, config, challenger, card, champion_auprc,
+                                    decision.promote, data.fingerprint)
     if decision.promote:
         model_registry.promote(version)
     context.log.info(f"challenger v{version}: {decision.reason}")
     budget_text = describe_budget_use(challenger.threshold)
     if challenger.threshold.alerts_over_budget_per_day > 0:
         context.log.warning(f"challenger v{version}: {budget_text}")
-    metrics = challenger.validation_metrics
-    return dg.MaterializeResult(metadata={
-        "model_version": version,
-        "mlflow_run_id": run_id,
-        "promoted": decision.promote,
-        "promotion_reason": decision.reason,
-        "challenger_auprc": metrics["auprc"],
-        "champion_auprc": champion_auprc if champion_auprc is not None else float("nan"),
-        "champion_version_before": champion.version if champion else "none",
+    return dg.MaterializeResult(data_version=dg.DataVersion(data.fingerprint), metadata={
+        **promotion_metadata(version, run_id, data, champion, decision, metrics["auprc"], champion_auprc),
+        "unchanged": False,
         "validation_roc_auc": metrics["roc_auc"],
         "validation_recall_at_budget": metrics["recall_at_budget"],
         "validation_precision_at_budget": metrics["precision_at_budget"],
@@ -111,7 +214,6 @@ def fraud_model(
         "alert_budget_per_day": challenger.threshold.alert_budget_per_day,
         "alerts_over_budget_per_day": challenger.threshold.alerts_over_budget_per_day,
         "alert_budget_use": budget_text,
-        "training_window": window.describe(),
         "train_rows": challenger.trained.n_train,
         "train_fraud": challenger.trained.n_train_fraud,
         "validation_rows": challenger.trained.n_valid,
@@ -121,6 +223,52 @@ def fraud_model(
             pd.Series(challenger.feature_importance()).sort_values(ascending=False).rename("total_gain")
             .to_frame().to_markdown()),
     })
+
+
+def reuse_registered_version(context: dg.AssetExecutionContext, config: FraudModelConfig,
+                             model_registry: ModelRegistry, mlflow: MlflowRunLogger, data: TrainingData,
+                             champion: ChampionState, registered: RegisteredVersion) -> dg.MaterializeResult:
+    """The same window, labels, config and code already trained `registered`: fit and register nothing. That version
+    stands as this window's challenger, promoted only if the rule says so against today's champion (which may have
+    changed, or failed its checks, since), and the data version stays the fingerprint: Dagster sees nothing new."""
+    version = registered.version
+    if champion.version == version:
+        champion_auprc = registered.validation_auprc
+        decision = PromotionDecision(False, f"version {version} is already the champion")
+    else:
+        champion_auprc = champion.auprc_on(data)
+        decision = champion.decide(registered.validation_auprc, champion_auprc, config)
+    if decision.promote:
+        model_registry.promote(version)
+    model_registry.tag_run(mlflow.active_run().info.run_id,
+                           {FINGERPRINT_TAG: data.fingerprint, UNCHANGED_AS_TAG: version})
+    mlflow.end_run()
+    context.log.info(f"unchanged: version {version} was trained on the same window, labels, config and model code "
+                     f"(fingerprint {data.fingerprint}); nothing trained or registered. {decision.reason}")
+    return dg.MaterializeResult(data_version=dg.DataVersion(data.fingerprint), metadata={
+        **promotion_metadata(version, registered.run_id, data, champion, decision, registered.validation_auprc,
+                             champion_auprc),
+        "unchanged": True,
+        "unchanged_reason": f"same training fingerprint as version {version}: nothing trained or registered",
+    })
+
+
+def promotion_metadata(version: str, run_id: str, data: TrainingData, champion: ChampionState,
+                       decision: PromotionDecision, challenger_auprc: float,
+                       champion_auprc: float | None) -> dict[str, object]:
+    """What every materialization says about the version it stands for and the promotion decision."""
+    return {
+        "model_version": version,
+        "mlflow_run_id": run_id,
+        "training_fingerprint": data.fingerprint,
+        "training_window": data.window.describe(),
+        "promoted": decision.promote,
+        "promotion_reason": decision.reason,
+        "challenger_auprc": challenger_auprc,
+        "champion_auprc": champion_auprc if champion_auprc is not None else float("nan"),
+        "champion_version_before": champion.version or "none",
+        "champion_failed_checks": ", ".join(champion.failed_checks) or "none",
+    }
 
 
 def model_card(challenger: Challenger, window: TrainingWindow, review_policy: ReviewPolicy) -> ModelCard:
@@ -159,8 +307,12 @@ def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig, la
 
 
 def log_to_mlflow(mlflow: MlflowRunLogger, registry: ModelRegistry, config: FraudModelConfig, challenger: Challenger,
-                  card: ModelCard, champion_auprc: float | None, promoted: bool) -> tuple[str, str]:
-    """Log the challenger's parameters, metrics, plots, card and model; register it. Returns (version, run id)."""
+                  card: ModelCard, champion_auprc: float | None, promoted: bool,
+                  fingerprint: str) -> tuple[str, str]:
+    """Log the challenger's parameters, metrics, plots, card and model; register it with its training fingerprint
+    (on the run, and on the version in the same call that creates it). Returns (version, run id)."""
+    run_id = mlflow.active_run().info.run_id
+    registry.tag_run(run_id, {FINGERPRINT_TAG: fingerprint})
     mlflow.log_params({**config.model_dump(), "alerts_per_1000_transactions": card.alerts_per_1000_transactions,
                        "label_delay_days": card.label_delay_days,
                        "scale_pos_weight": challenger.trained.scale_pos_weight,
@@ -179,7 +331,7 @@ def log_to_mlflow(mlflow: MlflowRunLogger, registry: ModelRegistry, config: Frau
         challenger.reference_sample.to_parquet(sample_path, index=False)
         mlflow.log_artifact(str(sample_path))
     info = mlflow.xgboost.log_model(challenger.trained.booster, name="model",
-                                    registered_model_name=registry.registered_model_name)
-    run_id = mlflow.active_run().info.run_id
+                                    registered_model_name=registry.registered_model_name,
+                                    tags={FINGERPRINT_TAG: fingerprint})
     mlflow.end_run()
     return str(info.registered_model_version), run_id

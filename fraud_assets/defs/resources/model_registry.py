@@ -4,13 +4,18 @@ typed resource.
 MLflow holds every trained version and the `champion` alias. The BentoML model store holds what the service
 serves: promoting a version (or rolling back to one) saves it there as the newest `fraud_model` entry, with its
 model card (threshold, feature list, training window, metrics, MLflow run id) and a reference sample of its
-training data. MLflow is imported inside the methods that use it: loading the definitions does not pay for it.
+training data. Every version carries its training fingerprint (tag `training_fingerprint`, on the version and on
+its MLflow run), so that a training whose fingerprint is already registered reuses that version instead of
+registering the same model again. MLflow is imported inside the methods that use it: loading the definitions does not
+pay for it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +35,17 @@ from fraud_assets.core.served_models import (
 from fraud_assets.core.settings import Settings
 
 MODEL_CARD_ARTIFACT = "model_card.json"
+FINGERPRINT_TAG = "training_fingerprint"  # on a registered version and its MLflow run
+UNCHANGED_AS_TAG = "unchanged_as_version"  # on the MLflow run of a training that found its fingerprint registered
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """A registered version found by its training fingerprint, with the validation AUPRC its run logged."""
+
+    version: str
+    run_id: str
+    validation_auprc: float
 
 
 def ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str) -> str:
@@ -66,6 +82,23 @@ class ModelRegistry(dg.ConfigurableResource):
             return str(self._client().get_model_version_by_alias(self.registered_model_name, CHAMPION_ALIAS).version)
         except MlflowException:
             return None
+
+    def version_trained_on(self, fingerprint: str) -> RegisteredVersion | None:
+        """The newest registered version whose training fingerprint is `fingerprint`, or None."""
+        client = self._client()
+        versions = client.search_model_versions(
+            f"name = '{self.registered_model_name}' and tags.{FINGERPRINT_TAG} = '{fingerprint}'")
+        if not versions:
+            return None
+        newest = max(versions, key=lambda model_version: int(model_version.version))
+        metrics = client.get_run(newest.run_id).data.metrics
+        return RegisteredVersion(str(newest.version), newest.run_id, metrics.get("validation_auprc", math.nan))
+
+    def tag_run(self, run_id: str, tags: dict[str, str]) -> None:
+        """Tag an MLflow run (the training run's fingerprint, or the version an unchanged training stands for)."""
+        client = self._client()
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
 
     def load_version(self, version: str) -> tuple[xgb.Booster, ModelCard, pd.DataFrame]:
         """A registered version's booster, model card (with its MLflow run id) and reference sample."""
