@@ -127,8 +127,18 @@ def validate_transactions(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
         cleaned = cleaned.astype(CLEANED_DTYPES, copy=False).reset_index(drop=True)
     else:
         cleaned = raw.loc[is_valid, CLEANED_COLUMNS].astype(CLEANED_DTYPES).reset_index(drop=True)
-    rejected = raw.loc[~is_valid, RAW_COLUMNS].assign(rejection_reason=reasons[~is_valid]).reset_index(drop=True)
-    return cleaned, rejected
+    return cleaned, rejected_rows(raw, reasons)
+
+
+def rejected_rows(raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFrame:
+    """The raw rows with a rejection reason (`rejection_reasons`), their raw values kept, with the reason."""
+    invalid = reasons.ne("")
+    return raw.loc[invalid, RAW_COLUMNS].assign(rejection_reason=reasons[invalid]).reset_index(drop=True)
+
+
+def empty_cleaned_frame() -> pd.DataFrame:
+    """No rows, with the cleaned-transactions contract's columns and dtypes (what creates its table)."""
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in CLEANED_DTYPES.items()})
 
 
 def contract_violations(frame: pd.DataFrame) -> list[str]:

@@ -5,13 +5,18 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.core.progress import DayProgress
-from fraud_assets.core.transactions import validate_transactions
+from fraud_assets.core.transactions import RAW_COLUMNS, empty_cleaned_frame, rejected_rows, rejection_reasons
 from fraud_assets.defs.assets.metadata import DailyTally, preview_table, stored_table
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, RAW_TRANSACTIONS, REJECTED_TRANSACTIONS
 from fraud_assets.defs.partitions import daily_asset_args, days_of_context
-from fraud_assets.defs.resources.warehouse import read_stored_days, replace_day
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, RowsInWarehouse, replace_day
 
-CLEANED, REJECTED = CLEANED_TRANSACTIONS.path[-1], REJECTED_TRANSACTIONS.path[-1]
+CLEANED, REJECTED, RAW = CLEANED_TRANSACTIONS.path[-1], REJECTED_TRANSACTIONS.path[-1], RAW_TRANSACTIONS.path[-1]
+# A raw day with each row's position in the table, so that the valid rows are copied into cleaned_transactions by
+# the warehouse itself (typed to the contract by the table's column types) instead of travelling through pandas.
+RAW_DAY_SQL = f"SELECT rowid AS raw_rowid, {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} WHERE day = ?"
+VALID_RAW_ROWS_SQL = (f"SELECT {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} "
+                      "WHERE day = ? AND rowid NOT IN (SELECT raw_rowid FROM rejected_rowids)")
 
 
 def clean_transactions(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
@@ -19,17 +24,23 @@ def clean_transactions(context: dg.AssetExecutionContext, warehouse: DuckDBResou
     rejected_transactions, and a day's two tables are replaced together in one transaction."""
     days = days_of_context(context)
     progress = DayProgress(context.log, "clean_transactions: validated and stored", len(days))
-    cleaned_tally, rejected_tally, reasons = DailyTally(), DailyTally(), []
+    cleaned_tally, rejected_tally, reasons_of_days = DailyTally(), DailyTally(), []
     with warehouse.get_connection() as connection:
         for day in days:
-            cleaned, rejected = validate_transactions(
-                read_stored_days(connection, RAW_TRANSACTIONS.path[-1], day, day))
-            replace_day(connection, day, {CLEANED: cleaned, REJECTED: rejected})
-            cleaned_tally.add(day, cleaned)
+            raw = connection.execute(RAW_DAY_SQL, [day]).fetchdf()
+            reasons = rejection_reasons(raw)
+            valid = reasons.eq("").to_numpy()
+            rejected = rejected_rows(raw, reasons)
+            replace_day(connection, day, {
+                CLEANED: RowsInWarehouse(VALID_RAW_ROWS_SQL, [day], empty_cleaned_frame(),
+                                         {"rejected_rowids": raw.loc[~valid, ["raw_rowid"]]}),
+                REJECTED: rejected,
+            })
+            cleaned_tally.add(day, raw.loc[valid, RAW_COLUMNS] if not valid.all() else raw[RAW_COLUMNS])
             rejected_tally.add(day, rejected)
-            reasons.append(rejected["rejection_reason"])
-            progress.day_done(day, len(cleaned) + len(rejected))
-    reason_counts = pd.concat(reasons).value_counts() if reasons else pd.Series(dtype=int)
+            reasons_of_days.append(rejected["rejection_reason"])
+            progress.day_done(day, len(raw))
+    reason_counts = pd.concat(reasons_of_days).value_counts() if reasons_of_days else pd.Series(dtype=int)
     context.log.info(f"clean_transactions: {cleaned_tally.rows:,} cleaned, {rejected_tally.rows:,} rejected")
     yield dg.MaterializeResult(asset_key=CLEANED_TRANSACTIONS, metadata={
         "days": f"{min(days)}..{max(days)}",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dagster_duckdb import DuckDBResource
-
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.resources.mlflow_tracking import EXPERIMENT_NAME, mlflow_tracking_in_data_dir
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -11,7 +9,7 @@ from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.resources.stores import AppExports, DriftReports, LabelStore
 from fraud_assets.defs.resources.transaction_source import TransactionSource
-from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, WarehouseIOManager
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, Warehouse, WarehouseIOManager
 
 
 def build_resources(settings: Settings) -> dict[str, object]:
@@ -22,7 +20,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA,
                                          connection_config=warehouse_config),
         # the daily assets' writes and every read, a day at a time
-        "warehouse": DuckDBResource(database=str(settings.warehouse_path), connection_config=warehouse_config),
+        "warehouse": Warehouse(database=str(settings.warehouse_path), connection_config=warehouse_config),
         "transaction_source": TransactionSource.from_settings(settings),
         "mlflow": mlflow_tracking_in_data_dir.configured({
             "experiment_name": EXPERIMENT_NAME,

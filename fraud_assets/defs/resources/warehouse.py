@@ -12,12 +12,15 @@ is no error, and a crash keeps the previous table) and that an empty frame still
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
 from dagster import OutputContext
-from dagster_duckdb import DuckDBIOManager
+from dagster_duckdb import DuckDBIOManager, DuckDBResource
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
@@ -25,6 +28,35 @@ from fraud_assets.defs.dagster_compat import DbIOManager, DbTypeHandler, TableMe
 
 WAREHOUSE_SCHEMA = "fraud"
 DAY_COLUMN = "day"  # every daily table has it; a day is replaced by it
+
+
+class Warehouse(DuckDBResource):
+    """The warehouse's DuckDB file, for the steps that write days and the reads of a day at a time.
+
+    Unlike the stock resource, the connection is closed when the step fails too (an open connection holds the file's
+    lock until it is collected), and DuckDB's progress bar, drawn on stdout for queries over two seconds, is off: the
+    runs' logs say how far a step is."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        connection = connect_when_free(self.database, self.connection_config)
+        try:
+            connection.execute("SET enable_progress_bar = false")
+            yield connection
+        finally:
+            connection.close()
+
+
+def connect_when_free(database: str, config: Mapping[str, object], attempts: int = 10) -> duckdb.DuckDBPyConnection:
+    """Open the file, retrying while another process holds its lock (about 100 s in all, as dagster-duckdb does)."""
+    for attempt in range(attempts):
+        try:
+            return duckdb.connect(database, read_only=False, config=dict(config))
+        except duckdb.IOException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(0.2 * 2 ** attempt, 30.0))
+    raise AssertionError("unreachable")
 
 
 def read_stored_days(connection, table: str, first_day: int, last_day: int,
@@ -52,30 +84,54 @@ def table_exists(connection, table: str) -> bool:
         [WAREHOUSE_SCHEMA, table]).fetchone()[0])
 
 
-def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame]) -> None:
+@dataclass(frozen=True)
+class RowsInWarehouse:
+    """A day's rows selected by a query of the warehouse itself, so they never travel through pandas: `sql` (with
+    `parameters`, and the frames of `registered` under their names) selects the rows; `typed_like`, an empty frame
+    with the table's columns and dtypes, creates the table when it is missing."""
+
+    sql: str
+    parameters: list
+    typed_like: pd.DataFrame
+    registered: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame | RowsInWarehouse]) -> None:
     """Replace simulation day `day` of each table (name -> the day's rows) in one transaction: every table of the
     mapping shows the old day or the new one, never a mix, and never half a day. A table is created from its first
     frame; columns are matched by name, and a column the table lacks is added to it."""
-    for table, frame in tables.items():
-        other_days = set(frame[DAY_COLUMN].unique()) - {day} if len(frame) else set()
+    for table, rows in tables.items():
+        other_days = (set(rows[DAY_COLUMN].unique()) - {day}
+                      if isinstance(rows, pd.DataFrame) and len(rows) else set())
         if other_days:
             raise ValueError(f"rows for {table} of day {day} hold rows of days {sorted(other_days)}")
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {WAREHOUSE_SCHEMA}")
-        for table, frame in tables.items():
+        for table, rows in tables.items():
+            frame = rows.typed_like if isinstance(rows, RowsInWarehouse) else rows
             connection.register("day_rows", typed_for_duckdb(frame))
             connection.execute(f"CREATE TABLE IF NOT EXISTS {WAREHOUSE_SCHEMA}.{table} AS "
                                "SELECT * FROM day_rows LIMIT 0")
             add_new_columns(connection, table)
             connection.execute(f"DELETE FROM {WAREHOUSE_SCHEMA}.{table} WHERE {DAY_COLUMN} = ?", [day])
-            if len(frame):
+            if isinstance(rows, RowsInWarehouse):
+                insert_selected_rows(connection, table, rows)
+            elif len(frame):
                 connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{table} BY NAME SELECT * FROM day_rows")
             connection.unregister("day_rows")
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
+
+
+def insert_selected_rows(connection, table: str, rows: RowsInWarehouse) -> None:
+    for name, frame in rows.registered.items():
+        connection.register(name, typed_for_duckdb(frame))
+    connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{table} BY NAME {rows.sql}", rows.parameters)
+    for name in rows.registered:
+        connection.unregister(name)
 
 
 def table_columns(connection, table: str) -> set[str]:
