@@ -9,18 +9,30 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from fraud_assets.core.progress import DayProgress
+from fraud_assets.core.served_models import ChampionModel
 from fraud_assets.defs.assets.metadata import describe_days, preview_table, stored_table
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, FRAUD_MODEL, SCORED_PREDICTIONS
 from fraud_assets.defs.partitions import daily_asset_args, days_of_context
 from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
-from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, read_stored_days, replace_day, table_exists
-from fraud_assets.ml.batch_scoring import score_histogram, score_transactions
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, RowsInWarehouse, replace_day, table_exists
+from fraud_assets.ml.batch_scoring import empty_predictions_frame, score_histogram, score_rows
 from fraud_assets.ml.evaluation import alerts_against_budget, describe_alert_quality
+from fraud_assets.ml.features import REQUIRED_COLUMNS
 
 TABLE = SCORED_PREDICTIONS.path[-1]
-SCORING_INPUT_COLUMNS = ["transaction_id", "event_ts", "day", "step", "type", "amount", "nameOrig", "oldbalanceOrg",
-                         "newbalanceOrig", "nameDest", "oldbalanceDest", "newbalanceDest"]
+# A cleaned day, with each row's position in the table: the model's columns come back to the warehouse keyed by it,
+# and the warehouse copies the transaction's own columns (four of them strings) instead of pandas.
+CLEANED_DAY_SQL = (f"SELECT rowid AS cleaned_rowid, step, {', '.join(REQUIRED_COLUMNS)} "
+                   f"FROM {WAREHOUSE_SCHEMA}.cleaned_transactions WHERE day = ?")
+PREDICTIONS_SQL = f"""
+    SELECT c.transaction_id, c.event_ts, c.day, c.step, c.type, c.amount, c.nameOrig, c.nameDest,
+           s.score, s.is_alert, ?::DOUBLE AS threshold, ?::VARCHAR AS model_version, ?::TIMESTAMP_NS AS scored_at,
+           coalesce(r.reasons, '') AS reasons
+    FROM {WAREHOUSE_SCHEMA}.cleaned_transactions c
+    JOIN day_scores s ON c.rowid = s.cleaned_rowid
+    LEFT JOIN alert_reasons r ON c.rowid = r.cleaned_rowid
+    WHERE c.day = ?"""
 # Cleaned rows of the day that lack a prediction by this version at this threshold: none means the day is already
 # scored as asked, and a re-run leaves it alone.
 UNSCORED_ROWS_SQL = f"""
@@ -53,14 +65,8 @@ def scored_predictions(
             if day_already_scored(connection, day, champion.version, champion.threshold):
                 kept.append(day)
             else:
-                transactions = read_stored_days(connection, CLEANED_TRANSACTIONS.path[-1], day, day,
-                                                SCORING_INPUT_COLUMNS)
-                predictions = score_transactions(transactions, champion.booster, champion.threshold,
-                                                 champion.version, scored_at)
-                replace_day(connection, day, {TABLE: predictions})
+                alerts.append(score_day(connection, day, champion, scored_at))
                 rescored.append(day)
-                if len(alerts) < 10:
-                    alerts.append(predictions[predictions["is_alert"]].head(10))
             outcome = connection.execute(DAY_OUTCOMES_SQL, [day, day]).fetchdf()
             outcomes.append(DayOutcome.of(outcome, review_policy.alerts_per_1000_transactions))
             progress.day_done(day, len(outcome))
@@ -74,9 +80,26 @@ def scored_predictions(
         "days_already_scored": describe_days(kept),
         **progress.metadata(),
         **outcome_metadata(context, outcomes),
-        "preview": preview_table(pd.concat(alerts, ignore_index=True) if alerts else pd.DataFrame()),
+        "preview": preview_table(pd.concat(alerts, ignore_index=True).head(10) if alerts else pd.DataFrame()),
         **stored_table(TABLE),
     })
+
+
+def score_day(connection, day: int, champion: ChampionModel, scored_at: datetime) -> pd.DataFrame:
+    """Score a cleaned day and replace its predictions; the day's first alerts come back, for the preview."""
+    transactions = connection.execute(CLEANED_DAY_SQL, [day]).fetchdf()
+    scored = score_rows(transactions, champion.booster, champion.threshold)
+    rowids = transactions["cleaned_rowid"].to_numpy()
+    replace_day(connection, day, {TABLE: RowsInWarehouse(
+        PREDICTIONS_SQL, [champion.threshold, champion.version, scored_at.replace(tzinfo=None), day],
+        empty_predictions_frame(), {
+            "day_scores": pd.DataFrame({"cleaned_rowid": rowids, "score": scored.scores,
+                                        "is_alert": scored.is_alert}),
+            "alert_reasons": pd.DataFrame({"cleaned_rowid": rowids[scored.is_alert],
+                                           "reasons": pd.Series(scored.alert_reasons, dtype=object)}),
+        })})
+    alerted = transactions[scored.is_alert].head(10)
+    return alerted.assign(score=scored.scores[scored.is_alert][:10]).drop(columns="cleaned_rowid")
 
 
 def day_already_scored(connection, day: int, model_version: str, threshold: float) -> bool:
