@@ -9,6 +9,10 @@ import dagster as dg
 
 # Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
 # one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs.
+# A run whose process dies keeps its pool slot and stays STARTED: the daemon's run monitoring asks the run launcher
+# (fraud_assets.cli.run_launcher) whether each run's worker still runs, fails those that do not, and frees the slots
+# of ended runs that still hold one (fraud_assets.cli.run_recovery does the same for the main job at its start).
+# Timeouts are generous: a run worker on a busy laptop imports the whole project before its first step.
 DAGSTER_YAML = """\
 # Written by fraud_assets.cli.instance; edit the template there.
 concurrency:
@@ -16,6 +20,16 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 4
+run_launcher:
+  module: fraud_assets.cli.run_launcher
+  class: PidCheckingRunLauncher
+run_monitoring:
+  enabled: true
+  poll_interval_seconds: 30
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 300
+  max_resume_run_attempts: 0
+  free_slots_after_run_end_seconds: 30
 telemetry:
   enabled: false
 """

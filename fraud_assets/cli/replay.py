@@ -22,6 +22,7 @@ import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.run_pipeline import CONSOLE_LOG_LEVEL, FIRST_MODEL_AS_OF_DAY, quiet_dagster_warnings
+from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
@@ -45,6 +46,7 @@ class ClockReplay:
     """Drive one Dagster instance (under settings.dagster_home) through the simulation days."""
 
     def __init__(self, settings: Settings, model_config: dict, instance: dg.DagsterInstance):
+        recover_dead_runs(instance)  # a killed replay's runs would hold the warehouse pool's slot
         self.settings = settings
         self.defs = build_definitions(settings)
         self.model_config = model_config
@@ -55,7 +57,7 @@ class ClockReplay:
     def execute(self, job_name: str, first_day: int | None = None, last_day: int | None = None,
                 run_config: dict | None = None, tags: dict | None = None, job=None) -> dg.ExecuteInProcessResult:
         job = job or self.defs.resolve_job_def(job_name)
-        run_tags = dict(tags or {})
+        run_tags = {**(tags or {}), **in_process_run_tags()}
         if first_day is not None:
             run_tags |= day_range_tags(first_day, last_day)
         run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}

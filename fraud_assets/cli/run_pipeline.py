@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
+from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
@@ -43,16 +44,28 @@ CONSOLE_LOG_LEVEL = "INFO"
 
 def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] | None = None,
             run_config: dict | None = None) -> dg.ExecuteInProcessResult:
-    """Execute one job of the code location in this process, on the instance under DAGSTER_HOME."""
+    """Execute one job of the code location in this process, on the instance under DAGSTER_HOME.
+
+    Runs left unfinished by a dead process are failed first (their pool slots would make this run wait forever),
+    and this run is tagged with this process, so that a later start can tell if it dies (see run_recovery)."""
     keep_sigterm_deliverable()
     prepare_dagster_home(settings.dagster_home)
     from fraud_assets.defs import build_definitions
 
     job = build_definitions(settings).resolve_job_def(job_name)
-    tags = partition_range_tags(*partition_keys) if partition_keys else {}
+    tags = {**(partition_range_tags(*partition_keys) if partition_keys else {}), **in_process_run_tags()}
     run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": CONSOLE_LOG_LEVEL}}}}
     with dg.DagsterInstance.get() as instance:
+        recover_dead_runs(instance)
         return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+
+
+def recover_runs_of_dead_processes(settings: Settings) -> None:
+    """Fail the runs of the instance whose process died (a killed `make run`, a crashed run worker) and free their
+    pool slots, each logged as a warning, before the first run waits for a slot they hold."""
+    prepare_dagster_home(settings.dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        recover_dead_runs(instance)
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,7 @@ def main() -> int:
           f"the {settings.source} source, scale {settings.simulation.scale}, "
           f"scenario {settings.simulation.scenario!r}; "
           f"data in {settings.data_dir}")
+    recover_runs_of_dead_processes(settings)
     model_config = {"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY}}}}
     stages = [
         ("ingest every day (one backfill run)", "daily_ingest_job", window, None),

@@ -5,6 +5,9 @@ None of these names is exported by `dagster` 1.13; each is used for a reason the
   backfill), which the main job, the replay and the sensors set on their run requests;
 - `AssetCheckExecutionRecordStatus`: the status of a check's latest execution, read by the retraining sensor;
 - `AssetCheckEvaluationTargetMaterializationData`: which materialization a per-day check evaluation judged;
+- `JobFailureData`, `RunFailureReason`, `CheckRunHealthResult`, `WorkerStatus`: failing a run whose process died,
+  from the main job's start and from the run launcher that run monitoring asks (`report_run_worker_gone`,
+  `run_worker_health`);
 - `TableMetadataSet`, `DbIOManager`, `DbTypeHandler`, `TableSlice`: the warehouse IO manager (dagster-duckdb's, with
   each write in one transaction and empty frames stored).
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import signal
 import threading
 
+import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
@@ -51,10 +55,8 @@ def keep_sigterm_deliverable() -> None:
 
 
 # Recovering runs whose process died (fraud_assets.cli.run_recovery and .run_launcher): Dagster's own failure reason
-# for a run worker that terminated unexpectedly, a run launcher's answer to run monitoring, and the tag in which the
-# DefaultRunLauncher records the code server that started a run. (The public API, for this section's annotations;
-# the private names are imported in the functions that use them.)
-import dagster as dg  # noqa: E402
+# for a run worker that terminated unexpectedly, and a run launcher's answer to run monitoring (their private names
+# are imported in the functions, which only the recovery and the daemon's launcher call).
 
 
 def report_run_worker_gone(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str) -> None:
@@ -73,13 +75,3 @@ def run_worker_health(running: bool, message: str):
 
     return CheckRunHealthResult(WorkerStatus.RUNNING if running else WorkerStatus.FAILED, message)
 
-
-def grpc_server_address(run: dg.DagsterRun) -> dict | None:
-    """The address of the code server that started the run ({"host", "port"} or {"socket"}), as the
-    DefaultRunLauncher tags it; None for a run it did not launch."""
-    import json
-
-    from dagster._core.storage.tags import GRPC_INFO_TAG
-
-    raw = run.tags.get(GRPC_INFO_TAG)
-    return json.loads(raw) if raw else None
