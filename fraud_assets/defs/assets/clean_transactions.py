@@ -13,10 +13,12 @@ from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, RowsInWareho
 
 CLEANED, REJECTED, RAW = CLEANED_TRANSACTIONS.path[-1], REJECTED_TRANSACTIONS.path[-1], RAW_TRANSACTIONS.path[-1]
 # A raw day with each row's position in the table, so that the valid rows are copied into cleaned_transactions by
-# the warehouse itself (typed to the contract by the table's column types) instead of travelling through pandas.
+# the warehouse itself (typed to the contract by the table's column types) instead of travelling through pandas, in
+# the raw order (a parallel insert would shuffle them, and training on the same rows in another order gives another
+# model).
 RAW_DAY_SQL = f"SELECT rowid AS raw_rowid, {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} WHERE day = ?"
 VALID_RAW_ROWS_SQL = (f"SELECT {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} "
-                      "WHERE day = ? AND rowid NOT IN (SELECT raw_rowid FROM rejected_rowids)")
+                      "WHERE day = ? AND rowid NOT IN (SELECT raw_rowid FROM rejected_rowids) ORDER BY rowid")
 
 
 def clean_transactions(context: dg.AssetExecutionContext, warehouse: DuckDBResource):

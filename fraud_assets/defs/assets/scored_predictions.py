@@ -32,7 +32,8 @@ PREDICTIONS_SQL = f"""
     FROM {WAREHOUSE_SCHEMA}.cleaned_transactions c
     JOIN day_scores s ON c.rowid = s.cleaned_rowid
     LEFT JOIN alert_reasons r ON c.rowid = r.cleaned_rowid
-    WHERE c.day = ?"""
+    WHERE c.day = ?
+    ORDER BY c.rowid"""
 # Cleaned rows of the day that lack a prediction by this version at this threshold: none means the day is already
 # scored as asked, and a re-run leaves it alone.
 UNSCORED_ROWS_SQL = f"""
