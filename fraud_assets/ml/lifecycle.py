@@ -8,7 +8,7 @@ import hashlib
 import importlib.util
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold, high_p
 from fraud_assets.ml.training import TrainedModel, XGBoostParams, predict_scores, train_xgboost
 
 REFERENCE_SAMPLE_ROWS = 5_000
+REFERENCE_COLUMNS = ["day", *PAYSIM_COLUMNS]  # the reference sample's columns, besides the score
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,52 @@ class ThresholdPolicy:
     review_cost_per_alert: float
 
 
+@dataclass(frozen=True)
+class LabeledRows:
+    """Rows as training, validation and the champion's comparison use them, their string columns gone once the
+    features are built: features, day, known label (NaN while unknown), whether an analyst gave it, amount, and how
+    many rows of its day each row stands for (1, or more for a sampled genuine row of a busy training day)."""
+
+    features: pd.DataFrame
+    day: np.ndarray
+    label: np.ndarray
+    analyst: np.ndarray
+    amount: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(cls, transactions: pd.DataFrame, labels: pd.DataFrame, weight: np.ndarray | None = None) -> LabeledRows:
+        """The rows of cleaned `transactions` with their `known_labels`; `weight` defaults to 1 each."""
+        # copies, not views of the frame's blocks: the frame (with its strings) is dropped once these are taken
+        return cls(build_features(transactions), transactions["day"].to_numpy(copy=True),
+                   labels["label"].to_numpy(copy=True), (labels["label_source"] == "analyst").to_numpy(),
+                   transactions["amount"].to_numpy(dtype=np.float64, copy=True),
+                   np.ones(len(transactions)) if weight is None else np.array(weight, dtype=np.float64))
+
+    @classmethod
+    def concat(cls, parts: Sequence[LabeledRows]) -> LabeledRows:
+        """The parts (days read one at a time) one after the other."""
+        return cls(pd.concat([part.features for part in parts], ignore_index=True),
+                   *(np.concatenate([getattr(part, name) for part in parts])
+                     for name in ("day", "label", "analyst", "amount", "weight")))
+
+    def where(self, mask: np.ndarray) -> LabeledRows:
+        """The rows where `mask` holds (these rows themselves, not a copy, when it holds everywhere)."""
+        if mask.all():
+            return self
+        return LabeledRows(self.features[mask], self.day[mask], self.label[mask], self.analyst[mask],
+                           self.amount[mask], self.weight[mask])
+
+    def known(self) -> LabeledRows:
+        return self.where(~np.isnan(self.label))
+
+
 @dataclass
 class Challenger:
     trained: TrainedModel
     threshold: ThresholdChoice
     validation_metrics: dict[str, float]
     validation: pd.DataFrame  # the labeled validation rows (day, label, amount) with the challenger's score
-    validation_rows: np.ndarray  # boolean mask over the input transactions
     reference_sample: pd.DataFrame
     n_analyst_labels: int
 
@@ -70,46 +110,122 @@ def fit_challenger(
 ) -> Challenger:
     """Train on the window's training days and validate on its validation days, using known labels only.
 
-    `transactions` holds cleaned rows; `labels` comes from `known_labels` (same index). With
-    `recency_half_life_days`, a training row's weight halves for every that many days it is older than the newest
-    training day, so that a recent change in fraud outweighs the many older days that do not show it yet.
+    `transactions` holds cleaned rows, every one standing for itself; `labels` comes from `known_labels` (same
+    index). See `train_challenger`.
     """
     days = transactions["day"].to_numpy()
-    known = labels["label"].notna().to_numpy()
-    train_rows = known & (days >= window.first_train_day) & (days <= window.last_train_day)
-    valid_rows = validation_rows(transactions, labels, window)
-    features = build_features(transactions)
-    label_values = labels["label"].to_numpy()
-    weights = recency_weights(days[train_rows], window.last_train_day, recency_half_life_days)
+    train_rows = labels["label"].notna().to_numpy() & (days >= window.first_train_day) & (days <= window.last_train_day)
+    rows = LabeledRows.of(transactions, labels)
+    reference = transactions.loc[train_rows, REFERENCE_COLUMNS]
+    reference = reference.iloc[reference_positions(np.ones(len(reference)), seed)]
+    return train_challenger(rows.where(train_rows), rows.where(validation_rows(transactions, labels, window)),
+                            reference, window, params, policy, seed, recency_half_life_days)
+
+
+def train_challenger(
+    train: LabeledRows,
+    validation: LabeledRows,
+    reference: pd.DataFrame,
+    window: TrainingWindow,
+    params: XGBoostParams,
+    policy: ThresholdPolicy,
+    seed: int,
+    recency_half_life_days: float | None = None,
+) -> Challenger:
+    """Train on `train` (the training days' rows, labels known), validate and choose the threshold on `validation`
+    (the validation days' rows, labels known, every one of them: the alert budget is a day's), and score
+    `reference` (training rows in the PaySim schema, the drift report's reference) with the challenger.
+
+    A training row weighs what its `weight` says (the rows of its day it stands for) and, with
+    `recency_half_life_days`, half as much for every that many days it is older than the newest training day, so
+    that a recent change in fraud outweighs the many older days that do not show it yet. `scale_pos_weight` counts
+    the genuine rows trained rows stand for: a sample of genuine rows balances the classes as the whole days would.
+    """
+    if params.scale_pos_weight is None:
+        params = replace(params, scale_pos_weight=class_balance(train))
     trained = train_xgboost(
-        features[train_rows], label_values[train_rows], features[valid_rows], label_values[valid_rows], params, seed,
-        train_weight=weights,
+        train.features, train.label, validation.features, validation.label, params, seed,
+        train_weight=training_weights(train, window.last_train_day, recency_half_life_days),
     )
-    validation = pd.DataFrame({
-        "day": days[valid_rows],
-        "label": label_values[valid_rows].astype(np.int8),
-        "amount": transactions["amount"].to_numpy()[valid_rows],
-        "score": predict_scores(trained.booster, features[valid_rows]),
+    scored = pd.DataFrame({
+        "day": validation.day,
+        "label": validation.label.astype(np.int8),
+        "amount": validation.amount,
+        "score": predict_scores(trained.booster, validation.features),
     })
     threshold = choose_threshold(
-        policy.strategy, validation["score"].to_numpy(), validation["label"].to_numpy(),
-        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alerts_per_1000,
-        policy.review_cost_per_alert,
+        policy.strategy, scored["score"].to_numpy(), scored["label"].to_numpy(), scored["amount"].to_numpy(),
+        scored["day"].to_numpy(), policy.alerts_per_1000, policy.review_cost_per_alert,
     )
     metrics = evaluate(
-        validation["label"].to_numpy(), validation["score"].to_numpy(), threshold.threshold,
-        validation["amount"].to_numpy(), validation["day"].to_numpy(), policy.alerts_per_1000,
+        scored["label"].to_numpy(), scored["score"].to_numpy(), threshold.threshold, scored["amount"].to_numpy(),
+        scored["day"].to_numpy(), policy.alerts_per_1000,
     )
-    sample = transactions.loc[train_rows, ["day", *PAYSIM_COLUMNS]]
-    sample = sample.sample(min(REFERENCE_SAMPLE_ROWS, len(sample)), random_state=seed)
-    sample = sample.assign(score=predict_scores(trained.booster, build_features(sample))).reset_index(drop=True)
-    n_analyst = int(((labels["label_source"] == "analyst").to_numpy() & (train_rows | valid_rows)).sum())
-    return Challenger(trained, threshold, metrics, validation, valid_rows, sample, n_analyst)
+    sample = reference.assign(score=predict_scores(trained.booster, build_features(reference))).reset_index(drop=True)
+    n_analyst = int(train.analyst.sum() + validation.analyst.sum())
+    return Challenger(trained, threshold, metrics, scored, sample, n_analyst)
+
+
+def class_balance(train: LabeledRows) -> float | None:
+    """Genuine rows per fraud row of the training days, a sampled genuine row counting for the rows it stands for;
+    None without fraud (`train_xgboost` then says what is wrong)."""
+    fraud = float(train.weight[train.label == 1].sum())
+    return float(train.weight[train.label == 0].sum()) / fraud if fraud else None
+
+
+def training_weights(train: LabeledRows, newest_day: int, half_life_days: float | None) -> np.ndarray | None:
+    """Each training row's weight: the rows of its day it stands for, times its recency weight; None when all are
+    equal (no half-life, no sampled day)."""
+    recency = recency_weights(train.day, newest_day, half_life_days)
+    if (train.weight == 1).all():
+        return recency
+    return train.weight if recency is None else recency * train.weight
+
+
+def reference_positions(weights: np.ndarray, seed: int, rows: int = REFERENCE_SAMPLE_ROWS) -> np.ndarray:
+    """Which training rows (positions, in the order drawn) make the reference sample: as pandas' `sample` with
+    `random_state=seed` draws them, uniformly when every row stands for itself, else in proportion to the rows each
+    stands for, so that the sample shows the days' real mix of fraud and genuine rows."""
+    uniform = bool((weights == 1).all())
+    return np.random.RandomState(seed).choice(len(weights), min(rows, len(weights)), replace=False,
+                                              p=None if uniform else weights / weights.sum())
+
+
+@dataclass(frozen=True)
+class DaySample:
+    """How a training day is read: every row, or, when it has more genuine rows than `cap`, its kept rows (fraud,
+    or labeled by an analyst) followed by `cap` of its genuine rows (neither), each standing for genuine / cap rows.
+
+    Genuine here means a label known to be 0 without an analyst: the training days' ground truth has matured, and a
+    row an analyst labeled is kept whatever its label, so a row the analysts call fraud is never sampled away."""
+
+    day: int
+    rows: int
+    genuine: int
+    cap: int | None
+
+    def __post_init__(self) -> None:
+        if self.cap is not None and self.cap < 1:
+            raise ValueError(f"max_genuine_rows_per_training_day must be at least 1 (or None: no sampling), "
+                             f"got {self.cap}")
+
+    @property
+    def sampled(self) -> bool:
+        return self.cap is not None and self.genuine > self.cap
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows - self.genuine + self.cap if self.sampled else self.rows
+
+    def weights(self) -> np.ndarray:
+        """The weight of each row read, in the order read (kept rows first on a sampled day)."""
+        if not self.sampled:
+            return np.ones(self.rows)
+        return np.concatenate([np.ones(self.rows - self.genuine), np.full(self.cap, self.genuine / self.cap)])
 
 
 def validation_rows(transactions: pd.DataFrame, labels: pd.DataFrame, window: TrainingWindow) -> np.ndarray:
-    """Boolean mask of the rows a challenger is validated on (and the champion compared on): the window's validation
-    days, labels known."""
+    """Boolean mask of the rows a challenger is validated on: the window's validation days, labels known."""
     days = transactions["day"].to_numpy()
     return (labels["label"].notna().to_numpy() & (days >= window.first_validation_day)
             & (days <= window.last_validation_day))
@@ -122,12 +238,12 @@ def recency_weights(days: np.ndarray, newest_day: int, half_life_days: float | N
     return np.power(0.5, (newest_day - days) / half_life_days)
 
 
-def auprc_on_rows(booster: xgb.Booster, transactions: pd.DataFrame, rows: np.ndarray, labels: np.ndarray) -> float:
-    """AUPRC of a booster on the selected rows (how the champion is scored on the challenger's validation days)."""
-    fraud = labels[rows].astype(bool)
+def auprc_on_rows(booster: xgb.Booster, rows: LabeledRows) -> float:
+    """AUPRC of a booster on labeled rows (how the champion is scored on the challenger's validation rows)."""
+    fraud = rows.label.astype(bool)
     if fraud.all() or not fraud.any():
         return float("nan")
-    return float(average_precision_score(fraud, predict_scores(booster, build_features(transactions[rows]))))
+    return float(average_precision_score(fraud, predict_scores(booster, rows.features)))
 
 
 @dataclass(frozen=True)
@@ -190,24 +306,36 @@ def model_code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def rows_digest(*frames: pd.DataFrame) -> str:
-    """A hash of the rows of aligned frames (same length, row i of each describes the same row), whatever their order:
-    the warehouse returns a window's rows in no guaranteed order, and the same rows in another order are the same
-    data."""
-    row_hashes = np.zeros(len(frames[0]), dtype=np.uint64)
-    for frame in frames:  # numpy's uint64 arithmetic wraps around, as a hash combination should
-        # categorize=False: factorizing first is ten times slower on unique strings (ids): 2 s, not 25, for 3 M rows
-        hashes = pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy()
-        row_hashes = row_hashes * np.uint64(0x100000001B3) ^ hashes
-    columns = ",".join(str(column) for frame in frames for column in frame.columns)
-    return hashlib.sha256(columns.encode() + np.sort(row_hashes).tobytes()).hexdigest()
+class RowsDigest:
+    """A hash of rows added a part (a day) at a time, each with the labels known for it, whatever the order of the
+    rows and of the parts: the warehouse returns rows in no guaranteed order, and the same rows in another order are
+    the same data. Each part's strings can then be dropped, while the digest keeps 8 bytes a row."""
+
+    def __init__(self) -> None:
+        self._row_hashes: list[np.ndarray] = []
+        self._columns: set[str] = set()
+
+    def add(self, transactions: pd.DataFrame, labels: pd.DataFrame) -> None:
+        """Add the rows of `transactions` (all their columns) and their `known_labels` (label and source)."""
+        frames = (transactions, labels[["label", "label_source"]])
+        row_hashes = np.zeros(len(transactions), dtype=np.uint64)
+        for frame in frames:  # numpy's uint64 arithmetic wraps around, as a hash combination should
+            # categorize=False: factorizing first is ten times slower on unique strings (ids): 2 s, not 25, for 3 M rows
+            hashes = pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy()
+            row_hashes = row_hashes * np.uint64(0x100000001B3) ^ hashes
+        self._row_hashes.append(row_hashes)
+        self._columns.add(",".join(str(column) for frame in frames for column in frame.columns))
+
+    def hexdigest(self) -> str:
+        row_hashes = np.sort(np.concatenate(self._row_hashes)) if self._row_hashes else np.zeros(0, dtype=np.uint64)
+        return hashlib.sha256(";".join(sorted(self._columns)).encode() + row_hashes.tobytes()).hexdigest()
 
 
-def training_fingerprint(transactions: pd.DataFrame, labels: pd.DataFrame, settings: Mapping[str, object]) -> str:
-    """What a training would produce, named before fitting: the window's rows with the labels known for them
-    (`known_labels`: ground truth once matured, analysts' labels), the settings that shape the model (JSON-able) and
-    the model code's version. Training is deterministic in these (up to the order the warehouse returns the rows in),
-    so an equal fingerprint means the model is already registered."""
-    ingredients = {"rows": rows_digest(transactions, labels[["label", "label_source"]]), "settings": settings,
-                   "code": model_code_version()}
+def training_fingerprint(rows: RowsDigest, settings: Mapping[str, object]) -> str:
+    """What a training would produce, named before fitting: the rows read from the window (a busy training day's
+    sample, with the weight of each row) with the labels known for them (`known_labels`: ground truth once matured,
+    analysts' labels), the settings that shape the model (JSON-able) and the model code's version. Training is
+    deterministic in these (up to the order the warehouse returns the rows in), so an equal fingerprint means the
+    model is already registered."""
+    ingredients = {"rows": rows.hexdigest(), "settings": settings, "code": model_code_version()}
     return hashlib.sha256(json.dumps(ingredients, sort_keys=True).encode()).hexdigest()[:24]

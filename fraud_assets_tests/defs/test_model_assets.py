@@ -14,16 +14,25 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from fraud_assets.cli.rollback import main as rollback_main
-from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.label_store import append_label_event, read_latest_labels
 from fraud_assets.core.served_models import MODEL_NAME, complete_served_entries
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
-from fraud_assets.defs.assets.fraud_model import CHAMPION_FAILED_CHECKS_TAG, FAILING_CHAMPION_TAG
+from fraud_assets.defs.assets.fraud_model import (
+    CHAMPION_FAILED_CHECKS_TAG,
+    FAILING_CHAMPION_TAG,
+    FraudModelConfig,
+    config_window,
+    read_window,
+)
 from fraud_assets.defs.names import RECALL_CHECK
 from fraud_assets.defs.partitions import day_range_tags, partition_key_of_day
 from fraud_assets.defs.resources.model_registry import FINGERPRINT_TAG, UNCHANGED_AS_TAG, ModelRegistry
 from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
+from fraud_assets.defs.resources.review_policy import ReviewPolicy
+from fraud_assets.defs.resources.warehouse import Warehouse, read_stored_days
 from fraud_assets.defs.sensors import retrain_on_failed_checks_sensor
+from fraud_assets.ml.label_maturity import known_labels
 from fraud_assets.simulation.settings import SimulationSettings
 
 DAYS = 10
@@ -240,3 +249,45 @@ def test_without_an_as_of_day_the_model_trains_as_of_the_newest_ingested_day(tra
     config = {key: value for key, value in MODEL_CONFIG.items() if key != "as_of_day"}
     assert model_metadata(run(settings, instance, "train_model_job", model_config=config))["training_window"] == (
         f"train days 1-5, validate days 6-8 (as of day {DAYS - 1})")
+
+
+def test_a_busy_training_day_trains_on_its_fraud_and_a_repeatable_sample_of_its_genuine_rows(trained):
+    """With a cap of 1,000 genuine rows a day (scale 0.02: about 4,100 rows a day), each training day reads its
+    fraud, its analyst-labeled rows and 1,000 genuine rows weighing for all the day's genuine rows; the same data and
+    seed read the same sample (the fingerprint of a second read, and of a second training run, is the same)."""
+    settings, instance, _ = trained
+    cap = 1_000
+    config = FraudModelConfig(**MODEL_CONFIG, max_genuine_rows_per_training_day=cap)
+    window = config_window(config, label_delay_days=1, newest_day=None)
+    warehouse = Warehouse(database=str(settings.warehouse_path))
+    policy = ReviewPolicy.from_settings(settings)
+    analyst = read_latest_labels(settings.label_store_path)
+    data = read_window(warehouse, config, window, policy, analyst)
+    with warehouse.get_connection() as connection:
+        whole = read_stored_days(connection, "cleaned_transactions", window.first_train_day, window.last_train_day)
+    known = known_labels(whole, window.as_of_day, policy.label_delay_days, analyst)
+    assert all(sample.sampled for sample in data.samples)
+    for day in range(window.first_train_day, window.last_train_day + 1):
+        day_known = known[whole["day"] == day]
+        kept = int(((day_known["label"] == 1) | (day_known["label_source"] == "analyst")).sum())
+        read = data.train.day == day
+        assert read.sum() == cap + kept  # every fraud and analyst-labeled row, and the cap of genuine rows
+        genuine = read & (data.train.label == 0)
+        assert data.train.weight[genuine].sum() == pytest.approx((day_known["label"] == 0).sum())
+    assert data.train.weight.sum() == pytest.approx(len(whole))
+    assert len(data.validation.day) == len(query(settings, "SELECT * FROM fraud.cleaned_transactions "
+                                                           "WHERE day BETWEEN 6 AND 8"))  # validation days whole
+    again = read_window(warehouse, config, window, policy, analyst)
+    assert again.fingerprint == data.fingerprint and again.train.features.equals(data.train.features)
+    assert again.reference.equals(data.reference) and len(data.reference) == 5_000
+    reseeded = read_window(warehouse, config.model_copy(update={"seed": 8}), window, policy, analyst)
+    assert not reseeded.train.features.equals(data.train.features)
+    # through Dagster: trained on the sample, standing for the whole days; an unchanged second run trains nothing
+    capped = {**MODEL_CONFIG, "max_genuine_rows_per_training_day": cap}
+    sampled = model_metadata(run(settings, instance, "train_model_job", model_config=capped))
+    assert sampled["unchanged"] is False and sampled["train_days_sampled"] == 5
+    assert sampled["train_rows"] == len(data.train.day) and sampled["train_rows_represented"] == len(whole)
+    assert sampled["challenger_auprc"] > 0.8
+    repeated = model_metadata(run(settings, instance, "train_model_job", model_config=capped))
+    assert repeated["unchanged"] is True and repeated["model_version"] == sampled["model_version"]
+    assert repeated["training_fingerprint"] == sampled["training_fingerprint"] == data.fingerprint

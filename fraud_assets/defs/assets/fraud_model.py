@@ -2,12 +2,15 @@
 champion fails its checks; a training that would repeat a registered version (same training fingerprint) reuses it.
 """
 
+import functools
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
@@ -26,19 +29,23 @@ from fraud_assets.defs.resources.model_registry import (
     RegisteredVersion,
 )
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
-from fraud_assets.defs.resources.warehouse import read_stored_days
+from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, read_stored_days, typed_for_duckdb
 from fraud_assets.ml.evaluation import precision_recall_curve_figure
-from fraud_assets.ml.features import FEATURE_COLUMNS
+from fraud_assets.ml.features import FEATURE_COLUMNS, REQUIRED_COLUMNS
 from fraud_assets.ml.label_maturity import TrainingWindow, known_labels, training_window
 from fraud_assets.ml.lifecycle import (
+    REFERENCE_COLUMNS,
     Challenger,
+    DaySample,
+    LabeledRows,
     PromotionDecision,
+    RowsDigest,
     ThresholdPolicy,
     auprc_on_rows,
     decide_promotion,
-    fit_challenger,
+    reference_positions,
+    train_challenger,
     training_fingerprint,
-    validation_rows,
 )
 from fraud_assets.ml.thresholds import describe_budget_use
 from fraud_assets.ml.training import XGBoostParams
@@ -52,8 +59,26 @@ FAILING_CHAMPION_TAG = "fraud/failing_champion_version"
 # Config fields that decide promotion without shaping the model: left out of the training fingerprint.
 PROMOTION_FIELDS = {"promotion_min_gain", "promotion_tolerance"}
 
-TRAINING_COLUMNS = ["transaction_id", "day", "step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig",
-                    "nameDest", "oldbalanceDest", "newbalanceDest", "isFraud", "isFlaggedFraud"]
+CLEANED_TABLE = CLEANED_TRANSACTIONS.path[-1]
+# Read from the training days: the PaySim columns (the reference sample keeps them all), the id and the day (labels).
+TRAINING_COLUMNS = ["transaction_id", *REFERENCE_COLUMNS]
+# Read from the validation days, every row: what the features (REQUIRED_COLUMNS and step), the labels (id, day,
+# isFraud) and the threshold (day, amount) use. nameOrig and isFlaggedFraud, which none of them reads, stay behind.
+VALIDATION_COLUMNS = ["transaction_id", "day", "step", *REQUIRED_COLUMNS, "isFraud"]
+SAMPLE_WEIGHT = "sample_weight"  # added to a training day's rows read: the rows of its day each stands for
+ANALYST_LABELED = "analyst_labeled"  # the ids of the transactions analysts labeled, registered on the connection
+# A training row is kept whatever the sampling when it is fraud or an analyst labeled it; the others are genuine.
+KEPT = f"(isFraud <> 0 OR transaction_id IN (SELECT transaction_id FROM {ANALYST_LABELED}))"
+ROWS_PER_DAY_SQL = (f"SELECT day, count(*), count(*) FILTER (WHERE NOT {KEPT}) FROM {WAREHOUSE_SCHEMA}.{CLEANED_TABLE} "
+                    "WHERE day BETWEEN ? AND ? GROUP BY day")
+# Both in a fixed order: a row's place changes the model (XGBoost subsamples by position), and DuckDB keeps the stored
+# order through a scan, not through the semi-join with the analysts' ids.
+KEPT_ROWS_SQL = (f"SELECT {', '.join(TRAINING_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{CLEANED_TABLE} "
+                 f"WHERE day = ? AND {KEPT} ORDER BY transaction_id")
+# A repeatable sample of a day's genuine rows, drawn in the warehouse as the drift report draws its samples: a hash of
+# each row's id and the seed orders them, so the same rows and seed give the same sample.
+SAMPLED_GENUINE_SQL = (f"SELECT {', '.join(TRAINING_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{CLEANED_TABLE} "
+                       f"WHERE day = ? AND NOT {KEPT} ORDER BY hash(transaction_id || ?), transaction_id LIMIT ?")
 
 
 class FraudModelConfig(dg.Config):
@@ -70,6 +95,11 @@ class FraudModelConfig(dg.Config):
     early_stopping_rounds: int = XGBOOST_DEFAULTS.early_stopping_rounds
     # a training row's weight halves every this many days of age; None = equal
     recency_half_life_days: float | None = 3.0
+    # A training day with more genuine rows than this trains on its fraud, its analyst-labeled rows and this many of
+    # its genuine rows (a repeatable sample by seed), each weighing for the genuine rows it stands for; None = every
+    # row. 250,000 is above the steady simulation's 205,000 genuine rows a day at scale 1.0: up to there every row
+    # trains; at scale 5.0 a training day reads a quarter of its rows.
+    max_genuine_rows_per_training_day: int | None = 250_000
     threshold_strategy: str = "alert_budget"  # or "net_value"
     review_cost_per_alert: float = 200.0
     # The challenger's validation AUPRC must beat the champion's on the same rows by this much: 0.03 is the spread of
@@ -96,16 +126,16 @@ class FraudModelConfig(dg.Config):
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The window, its cleaned rows, the labels known for them, and the fingerprint of a training on them."""
+    """The window; the rows a challenger trains on (a busy training day's genuine rows sampled, see `samples`) and is
+    validated on (every row of the validation days), labels known; a reference sample of the training rows in the
+    PaySim schema; and the fingerprint of a training on them."""
 
     window: TrainingWindow
-    transactions: pd.DataFrame
-    labels: pd.DataFrame
+    samples: tuple[DaySample, ...]
+    train: LabeledRows
+    validation: LabeledRows
+    reference: pd.DataFrame
     fingerprint: str
-
-    @property
-    def validation_rows(self) -> np.ndarray:
-        return validation_rows(self.transactions, self.labels, self.window)
 
 
 @dataclass(frozen=True)
@@ -123,8 +153,7 @@ class ChampionState:
         """The champion's AUPRC on the challenger's validation rows; None without a champion."""
         if self.model is None:
             return None
-        return auprc_on_rows(self.model.booster, data.transactions, data.validation_rows,
-                             data.labels["label"].to_numpy())
+        return auprc_on_rows(self.model.booster, data.validation)
 
     def decide(self, challenger_auprc: float, champion_auprc: float | None,
                config: FraudModelConfig) -> PromotionDecision:
@@ -175,20 +204,24 @@ def fraud_model(
 def read_training_data(context: dg.AssetExecutionContext, config: FraudModelConfig, warehouse: DuckDBResource,
                        review_policy: ReviewPolicy, reviewed_labels: pd.DataFrame) -> TrainingData:
     """The window's rows and known labels, fingerprinted before anything is fitted."""
-    window, transactions = read_training_window(warehouse, config, review_policy.label_delay_days,
-                                                newest_cleaned_day(context.instance))
-    labels = known_labels(transactions, window.as_of_day, review_policy.label_delay_days, reviewed_labels)
-    fingerprint = training_fingerprint(transactions, labels, config.fingerprint_settings(window, review_policy))
-    return TrainingData(window, transactions, labels, fingerprint)
+    window = config_window(config, review_policy.label_delay_days, newest_cleaned_day(context.instance))
+    data = read_window(warehouse, config, window, review_policy, reviewed_labels)
+    sampled = [sample for sample in data.samples if sample.sampled]
+    if sampled:
+        context.log.info(f"{len(sampled)} of {len(data.samples)} training days have more than "
+                         f"{config.max_genuine_rows_per_training_day:,} genuine rows: a sample of that many trains, "
+                         f"{len(data.train.day):,} rows standing for {data.train.weight.sum():,.0f}")
+    return data
 
 
 def train_and_register(context: dg.AssetExecutionContext, config: FraudModelConfig, model_registry: ModelRegistry,
                        mlflow: MlflowRunLogger, review_policy: ReviewPolicy, data: TrainingData,
                        champion: ChampionState) -> dg.MaterializeResult:
     """Fit a challenger, log and register it with its fingerprint, promote it if it wins."""
-    challenger = fit_challenger(data.transactions, data.labels, data.window, config.xgboost_params(),
-                                config.threshold_policy(review_policy.alerts_per_1000_transactions), config.seed,
-                                config.recency_half_life_days)
+    challenger = train_challenger(data.train.known(), data.validation, data.reference, data.window,
+                                  config.xgboost_params(),
+                                  config.threshold_policy(review_policy.alerts_per_1000_transactions), config.seed,
+                                  config.recency_half_life_days)
     metrics = challenger.validation_metrics
     champion_auprc = champion.auprc_on(data)
     decision = champion.decide(metrics["auprc"], champion_auprc, config)
@@ -215,6 +248,8 @@ def train_and_register(context: dg.AssetExecutionContext, config: FraudModelConf
         "alerts_over_budget_per_day": challenger.threshold.alerts_over_budget_per_day,
         "alert_budget_use": budget_text,
         "train_rows": challenger.trained.n_train,
+        "train_rows_represented": round(float(data.train.weight.sum())),
+        "train_days_sampled": sum(sample.sampled for sample in data.samples),
         "train_fraud": challenger.trained.n_train_fraud,
         "validation_rows": challenger.trained.n_valid,
         "validation_fraud": challenger.trained.n_valid_fraud,
@@ -292,18 +327,97 @@ def model_card(challenger: Challenger, window: TrainingWindow, review_policy: Re
     )
 
 
-def read_training_window(warehouse: DuckDBResource, config: FraudModelConfig, label_delay_days: int,
-                         newest_day: int | None) -> tuple[TrainingWindow, pd.DataFrame]:
-    """The training window as of `config.as_of_day` (default: `newest_day`, the newest cleaned day) and its cleaned
-    transactions, read from the warehouse for the window's days only."""
+def config_window(config: FraudModelConfig, label_delay_days: int, newest_day: int | None) -> TrainingWindow:
+    """The training window as of `config.as_of_day` (default: `newest_day`, the newest cleaned day)."""
     as_of_day = config.as_of_day if config.as_of_day is not None else newest_day
     if as_of_day is None:
         raise dg.Failure("cleaned_transactions has no materialized day yet: run daily_ingest_job over some days first.")
-    window = training_window(as_of_day, config.training_days, config.validation_days, label_delay_days)
-    with warehouse.get_connection() as connection:
-        transactions = read_stored_days(connection, "cleaned_transactions", window.first_train_day,
-                                        window.last_validation_day, TRAINING_COLUMNS)
-    return window, transactions
+    return training_window(as_of_day, config.training_days, config.validation_days, label_delay_days)
+
+
+def read_window(warehouse: DuckDBResource, config: FraudModelConfig, window: TrainingWindow,
+                review_policy: ReviewPolicy, reviewed_labels: pd.DataFrame) -> TrainingData:
+    """The window's rows, read from the warehouse a day at a time (see `WindowReader`). A busy training day's genuine
+    rows are sampled in the warehouse (`DaySample`); validation days are read whole, for the alert budget is a day's."""
+    labels_of = functools.partial(known_labels, as_of_day=window.as_of_day,
+                                  label_delay_days=review_policy.label_delay_days, analyst_labels=reviewed_labels)
+    reader = WindowReader(warehouse, reviewed_labels, labels_of, RowsDigest())
+    samples = reader.day_samples(window, config.max_genuine_rows_per_training_day)
+    train, reference = reader.training_days(samples, config.seed)
+    validation = LabeledRows.concat([reader.validation_day(day)
+                                     for day in range(window.first_validation_day, window.last_validation_day + 1)])
+    fingerprint = training_fingerprint(reader.digest, config.fingerprint_settings(window, review_policy))
+    return TrainingData(window, samples, train, validation.known(), reference, fingerprint)
+
+
+@dataclass(frozen=True)
+class WindowReader:
+    """Reads a window's days one at a time, so that memory holds one day's rows besides the window's features: a
+    day's string columns are dropped as soon as its labels, features, share of the fingerprint (`digest`) and of the
+    reference sample are taken. Each day is read on a connection of its own: closing it frees the blocks DuckDB keeps
+    cached of what it read (about 40 MB a day at scale 5.0; on one connection, the whole window's)."""
+
+    warehouse: DuckDBResource
+    reviewed_labels: pd.DataFrame
+    labels_of: Callable[[pd.DataFrame], pd.DataFrame]  # `known_labels` of a day's rows
+    digest: RowsDigest
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A warehouse connection that knows which transactions analysts labeled (`ANALYST_LABELED`)."""
+        with self.warehouse.get_connection() as connection:
+            connection.register(ANALYST_LABELED, typed_for_duckdb(self.reviewed_labels[["transaction_id"]]))
+            yield connection
+
+    def day_samples(self, window: TrainingWindow, cap: int | None) -> tuple[DaySample, ...]:
+        """How each training day is read, from its rows and genuine rows (neither fraud nor labeled by an analyst)."""
+        with self.connection() as connection:
+            counts = {day: (rows, genuine) for day, rows, genuine in connection.execute(
+                ROWS_PER_DAY_SQL, [window.first_train_day, window.last_train_day]).fetchall()}
+        return tuple(DaySample(day, *counts.get(day, (0, 0)), cap)
+                     for day in range(window.first_train_day, window.last_train_day + 1))
+
+    def training_days(self, samples: tuple[DaySample, ...], seed: int) -> tuple[LabeledRows, pd.DataFrame]:
+        """The training days' rows as `samples` say, and the reference sample drawn from them (in proportion to the
+        rows each stands for, as `reference_positions` draws, picked from each day while its strings are at hand)."""
+        positions = reference_positions(np.concatenate([sample.weights() for sample in samples]), seed)
+        parts, picked, offset = [], [], 0
+        for sample in samples:
+            with self.connection() as connection:
+                rows = training_day_rows(connection, sample, seed)
+            parts.append(self.labeled(rows))
+            day_positions = positions[(positions >= offset) & (positions < offset + len(rows))]
+            picked.append(rows.iloc[day_positions - offset][REFERENCE_COLUMNS].set_axis(day_positions))
+            offset += len(rows)
+        return LabeledRows.concat(parts), pd.concat(picked).loc[positions]
+
+    def validation_day(self, day: int) -> LabeledRows:
+        with self.connection() as connection:
+            rows = read_stored_days(connection, CLEANED_TABLE, day, day, VALIDATION_COLUMNS)
+        return self.labeled(rows)
+
+    def labeled(self, rows: pd.DataFrame) -> LabeledRows:
+        """A day's rows as training uses them, added to the digest on the way (the caller then drops the frame)."""
+        labels = self.labels_of(rows)
+        self.digest.add(rows, labels)
+        weight = rows[SAMPLE_WEIGHT].to_numpy() if SAMPLE_WEIGHT in rows else None
+        return LabeledRows.of(rows, labels, weight)
+
+
+def training_day_rows(connection: duckdb.DuckDBPyConnection, sample: DaySample, seed: int) -> pd.DataFrame:
+    """A training day's rows, with the weight of each (`SAMPLE_WEIGHT`): every row, or its kept rows followed by a
+    repeatable sample of its genuine rows."""
+    if sample.sampled:
+        rows = pd.concat([connection.execute(KEPT_ROWS_SQL, [sample.day]).fetchdf(),
+                          connection.execute(SAMPLED_GENUINE_SQL, [sample.day, str(seed), sample.cap]).fetchdf()],
+                         ignore_index=True)
+    else:
+        rows = read_stored_days(connection, CLEANED_TABLE, sample.day, sample.day, TRAINING_COLUMNS)
+    if len(rows) != sample.rows_read:
+        raise RuntimeError(f"day {sample.day} of {CLEANED_TABLE} changed while it was read: {len(rows)} rows read, "
+                           f"{sample.rows_read} expected; train the model again")
+    rows[SAMPLE_WEIGHT] = sample.weights()
+    return rows
 
 
 def log_to_mlflow(mlflow: MlflowRunLogger, registry: ModelRegistry, config: FraudModelConfig, challenger: Challenger,
