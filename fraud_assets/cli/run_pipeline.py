@@ -97,7 +97,10 @@ def run_job_in_child(settings: Settings, job_name: str, partition_keys: tuple[st
 
 
 def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    """A query's rows; DuckDB's memory bounded as in the runs (the summary's join of the unseen days' predictions
+    with their labels spills to disk past it instead of holding millions of ids)."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True,
+                        config={"memory_limit": settings.warehouse_memory_limit}) as connection:
         return connection.execute(sql).fetchdf()
 
 
