@@ -41,11 +41,13 @@ DRIFT_INPUT_COLUMNS = ["day", "step", "type", "amount", "oldbalanceOrg", "newbal
 NO_CHAMPION_REFERENCE_DAYS = 7
 # A repeatable sample of the cleaned rows of a day range, drawn in the warehouse: a hash of each row's id and the
 # seed orders the rows, so the same days and seed give the same sample, and only the sample leaves the warehouse.
-ROWS_FINGERPRINT_SQL = (f"SELECT count(*), bit_xor(hash(transaction_id)) FROM {WAREHOUSE_SCHEMA}.cleaned_transactions "
-                        "WHERE day BETWEEN ? AND ?")
 SAMPLE_SQL = f"""
     SELECT {", ".join(DRIFT_INPUT_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.cleaned_transactions
     WHERE day BETWEEN ? AND ? ORDER BY hash(transaction_id || ?) LIMIT ?"""
+# What a range of cleaned days holds, in two numbers (its count and the xor of its ids' hashes): a day whose stored
+# report was measured on the same fingerprint is not measured again.
+ROWS_FINGERPRINT_SQL = (f"SELECT count(*), bit_xor(hash(transaction_id)) FROM {WAREHOUSE_SCHEMA}.cleaned_transactions "
+                        "WHERE day BETWEEN ? AND ?")
 
 
 class DriftReportConfig(dg.Config):
