@@ -60,14 +60,6 @@ def run_job(settings: Settings, job_name: str, partition_keys: tuple[str, str] |
         return job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
 
 
-def recover_runs_of_dead_processes(settings: Settings) -> None:
-    """Fail the runs of the instance whose process died (a killed `make run`, a crashed run worker) and free their
-    pool slots, each logged as a warning, before the first run waits for a slot they hold."""
-    prepare_dagster_home(settings.dagster_home)
-    with dg.DagsterInstance.get() as instance:
-        recover_dead_runs(instance)
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     success: bool
@@ -126,7 +118,6 @@ def main() -> int:
           f"the {settings.source} source, scale {settings.simulation.scale}, "
           f"scenario {settings.simulation.scenario!r}; "
           f"data in {settings.data_dir}")
-    recover_runs_of_dead_processes(settings)
     model_config = {"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY}}}}
     stages = [
         ("ingest every day (one backfill run)", "daily_ingest_job", window, None),

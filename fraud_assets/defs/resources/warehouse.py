@@ -79,9 +79,7 @@ def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -
 
 
 def table_exists(connection, table: str) -> bool:
-    return bool(connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [WAREHOUSE_SCHEMA, table]).fetchone()[0])
+    return bool(table_columns(connection, table))
 
 
 @dataclass(frozen=True)
