@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from bento.decisions import DecisionBatch
-from fraud_assets.core.decision_log import append_decisions
+from fraud_assets.core.decision_log import append_decisions, connect_decision_log, insert_decisions
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
@@ -19,8 +20,9 @@ class DecisionLogWriter:
 
     `submit` only queues (no I/O on the request path, and no wake-up of the writer per request). The thread writes
     whatever is queued every `flush_seconds`, or as soon as about `flush_rows` rows are waiting, in one SQLite
-    transaction; a failed write (e.g. the file locked for longer than SQLite's busy timeout) is kept and retried.
-    `close` writes everything submitted before it, then stops the thread.
+    transaction, through one connection it keeps open (opening one per flush re-reads the schema, and closing it
+    checkpoints the WAL); a failed write (e.g. the file locked for longer than SQLite's busy timeout) is kept and
+    retried on a fresh connection. `close` writes everything submitted before it, then stops the thread.
     """
 
     def __init__(self, path: Path, flush_seconds: float = 0.5, flush_rows: int = 5_000) -> None:
@@ -33,6 +35,7 @@ class DecisionLogWriter:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None  # the writer thread's own
 
     def start(self) -> None:
         if self._thread is None:
@@ -57,7 +60,7 @@ class DecisionLogWriter:
                 return
             self._thread = None
         leftover = self._drain()  # submitted after the thread's last look, or never started
-        if leftover and not self._write(leftover, attempts=3):
+        if leftover and not self._write(leftover, attempts=3, on_thread=False):
             logger.error("%d decisions could not be written to %s at shutdown", len(leftover), self.path)
 
     def _drain(self) -> list[tuple]:
@@ -69,18 +72,35 @@ class DecisionLogWriter:
             except queue.Empty:
                 return rows
 
-    def _write(self, rows: list[tuple], attempts: int = 1) -> bool:
+    def _write(self, rows: list[tuple], attempts: int = 1, on_thread: bool = True) -> bool:
+        """Append `rows` in one transaction: through the writer thread's connection when `on_thread`, else (at
+        close, from the caller's thread) through a connection of its own."""
         for attempt in range(attempts):
             try:
-                append_decisions(self.path, rows)
+                if on_thread:
+                    if self._connection is None:
+                        self._connection = connect_decision_log(self.path)
+                    insert_decisions(self._connection, rows)
+                else:
+                    append_decisions(self.path, rows)
                 self.rows_written += len(rows)
                 return True
             except Exception:
                 logger.exception("Could not append %d decisions to %s (attempt %d of %d)", len(rows), self.path,
                                  attempt + 1, attempts)
+                if on_thread:
+                    self._close_connection()
                 if attempt + 1 < attempts:
                     time.sleep(self.flush_seconds)
         return False
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except sqlite3.Error:
+                logger.exception("Could not close the decision log connection to %s", self.path)
 
     def _run(self) -> None:
         pending: list[tuple] = []
@@ -92,6 +112,7 @@ class DecisionLogWriter:
             if pending and self._write(pending, attempts=3 if stopping else 1):
                 pending = []
             if stopping:
+                self._close_connection()
                 if pending:
                     logger.error("%d decisions could not be written to %s at shutdown", len(pending), self.path)
                 return

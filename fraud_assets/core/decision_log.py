@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS decisions (
     reasons_json      TEXT    NOT NULL DEFAULT '[]',
     PRIMARY KEY (request_id, item_index)
 );
-CREATE INDEX IF NOT EXISTS decisions_alerts ON decisions (is_alert, decided_at);
+-- Alerts are about 1% of decisions: partial indexes cost the writer nothing for the rest. (Earlier versions indexed
+-- every decision by (is_alert, decided_at), a third of the cost of each insert.)
+DROP INDEX IF EXISTS decisions_alerts;
+CREATE INDEX IF NOT EXISTS decision_alerts_by_time ON decisions (decided_at) WHERE is_alert = 1;
+CREATE INDEX IF NOT EXISTS decision_alerts_by_transaction ON decisions (transaction_id) WHERE is_alert = 1;
 """
 
 DECISION_COLUMNS = ["request_id", "item_index", "transaction_id", "decided_at", "model_version", "score", "is_alert",
@@ -40,18 +44,29 @@ def connect_decision_log(path: str | Path, timeout_seconds: float = 30.0) -> sql
     return connect_wal(path, DECISIONS_SCHEMA, timeout_seconds)
 
 
+INSERT_DECISION_SQL = (f"INSERT OR IGNORE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
+                       f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})")
+
+
+def insert_decisions(connection: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Append decisions (tuples in DECISION_COLUMNS order) in one transaction of an open decision-log connection."""
+    if not rows:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.executemany(INSERT_DECISION_SQL, rows)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
 def append_decisions(path: str | Path, rows: list[tuple]) -> None:
-    """Append decisions (tuples in DECISION_COLUMNS order) in one transaction."""
+    """Append decisions (tuples in DECISION_COLUMNS order) in one transaction, through a connection of its own."""
     if not rows:
         return
     with closing(connect_decision_log(path)) as connection:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany(
-            f"INSERT OR IGNORE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
-            rows,
-        )
-        connection.execute("COMMIT")
+        insert_decisions(connection, rows)
 
 
 def read_decisions(path: str | Path, alerts_only: bool = False, limit: int | None = None) -> pd.DataFrame:

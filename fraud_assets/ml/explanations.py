@@ -32,22 +32,30 @@ def top_reasons(booster: xgb.Booster, features: pd.DataFrame, k: int = 3) -> lis
     Each reason is {"feature", "value", "contribution" (log-odds), "description"}. Features that
     push towards genuine (contribution <= 0) are never reasons, so a row can have fewer than k.
     """
-    contributions = feature_contributions(booster, features).drop(columns=BIAS_COLUMN)
-    names = np.asarray(contributions.columns)
-    matrix = contributions.to_numpy()
-    values = features[list(names)].to_numpy(dtype=np.float64)
-    order = np.argsort(-matrix, axis=1, kind="stable")[:, :k]
-    top_contributions = np.take_along_axis(matrix, order, axis=1)
+    names = booster.feature_names or list(features.columns)
+    return top_reasons_of_matrix(booster, features[names].to_numpy(dtype=np.float32), names, k)
+
+
+def top_reasons_of_matrix(booster: xgb.Booster, matrix: np.ndarray, names: list[str], k: int = 3) -> list[list[dict]]:
+    """`top_reasons` of a float32 feature matrix whose columns are `names` (the booster's features, in its order).
+
+    The online service's path: no DataFrame around a request's few rows.
+    """
+    contributions = booster.predict(xgb.DMatrix(matrix, feature_names=names), pred_contribs=True)[:, :-1]  # no bias
+    values = np.asarray(matrix, dtype=np.float64)
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
+    top_contributions = np.take_along_axis(contributions, order, axis=1)
     top_values = np.take_along_axis(values, order, axis=1)
     return [
         [
             {
-                "feature": str(names[column]),
+                "feature": names[column],
                 "value": float(value),
                 "contribution": float(contribution),
-                "description": FEATURE_DESCRIPTIONS.get(names[column], str(names[column])),
+                "description": FEATURE_DESCRIPTIONS.get(names[column], names[column]),
             }
-            for column, value, contribution in zip(row_order, row_values, row_contributions)
+            for column, value, contribution in zip(row_order.tolist(), row_values.tolist(),
+                                                   row_contributions.tolist())
             if contribution > 0
         ]
         for row_order, row_values, row_contributions in zip(order, top_values, top_contributions)

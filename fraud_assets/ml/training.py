@@ -121,7 +121,12 @@ def predict_scores(booster: xgb.Booster, features: pd.DataFrame) -> np.ndarray:
     """
     if booster.feature_names is not None and list(features.columns) != booster.feature_names:
         features = features[booster.feature_names]
-    return np.asarray(booster.inplace_predict(features.to_numpy(dtype=np.float32)), dtype=np.float64)
+    return predict_matrix(booster, features.to_numpy(dtype=np.float32))
+
+
+def predict_matrix(booster: xgb.Booster, features: np.ndarray) -> np.ndarray:
+    """`predict_scores` of a float32 matrix whose columns are the booster's features, in its order."""
+    return np.asarray(booster.inplace_predict(features), dtype=np.float64)
 
 
 def _binary_labels(labels: pd.Series | np.ndarray, role: str) -> np.ndarray:

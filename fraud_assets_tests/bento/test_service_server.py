@@ -218,17 +218,30 @@ def test_bad_input_over_http_is_a_400_and_nothing_is_a_500(server):
     assert all(float(count) == 0 for count in errors), errors
 
 
-def test_concurrent_single_transactions_share_model_calls(server, trained_champion):
+def test_concurrent_calls_to_score_batched_share_model_calls(server, trained_champion):
     rows = request_rows(trained_champion.unseen.head(400))
     with httpx.Client() as client, ThreadPoolExecutor(32) as pool:
-        responses = list(pool.map(lambda row: server.post("/score", [row], client), rows))
+        responses = list(pool.map(lambda row: server.post("/score/batched", [row], client), rows))
     assert [response.status_code for response in responses] == [200] * len(rows)
     metrics = httpx.get(server.url + "/metrics").text
     calls = sum(float(value) for value in re.findall(
-        r'^bentoml_service_adaptive_batch_size_count\{.*method_name="score".*\} (\S+)$', metrics, re.MULTILINE))
+        r'^bentoml_service_adaptive_batch_size_count\{.*method_name="score_batched".*\} (\S+)$', metrics,
+        re.MULTILINE))
     batched = sum(float(value) for value in re.findall(
-        r'^bentoml_service_adaptive_batch_size_sum\{.*method_name="score".*\} (\S+)$', metrics, re.MULTILINE))
+        r'^bentoml_service_adaptive_batch_size_sum\{.*method_name="score_batched".*\} (\S+)$', metrics,
+        re.MULTILINE))
     assert batched >= len(rows) and calls < batched, (calls, batched)  # some model calls served several requests
+    shared = len({response.json()[0]["request_id"] for response in responses})
+    assert shared < len(rows)  # the decisions name the shared model call
+
+
+def test_concurrent_calls_to_score_are_each_scored_alone(server, trained_champion):
+    """/score never waits for company: each call is its own model call, whatever the concurrency."""
+    rows = request_rows(trained_champion.unseen.head(200))
+    with httpx.Client() as client, ThreadPoolExecutor(32) as pool:
+        responses = list(pool.map(lambda row: server.post("/score", [row], client), rows))
+    assert [response.status_code for response in responses] == [200] * len(rows)
+    assert len({response.json()[0]["request_id"] for response in responses}) == len(rows)
 
 
 def test_reload_needs_the_api_key(server):

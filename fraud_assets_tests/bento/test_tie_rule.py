@@ -3,6 +3,7 @@ of the alert budget's last row, so ties at it must be alerted online too, never 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timezone
 
@@ -39,8 +40,8 @@ def test_a_transaction_at_the_thresholds_score_is_alerted_online_as_in_batch(tmp
         service = FraudScoring()
         try:
             transactions = [Transaction.model_validate(row) for row in request_rows(rows.iloc[[at, below]])]
-            online = service.predict(transactions=transactions)
-            single = service.score(transactions=transactions[:1])
+            online = asyncio.run(service.predict(transactions=transactions))
+            single = asyncio.run(service.score(transactions=transactions[:1]))
         finally:
             service.shutdown()
     assert [decision["model_version"] for decision in online] == ["7", "7"]
