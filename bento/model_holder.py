@@ -17,7 +17,13 @@ from pathlib import Path
 
 from bento.contract import EXAMPLE_TRANSACTION, Transaction
 from bento.decisions import BOOSTER_THREADS, decide, utc_now
-from fraud_assets.core.served_models import MODEL_NAME, ChampionModel, load_served_model, newest_served_tag
+from fraud_assets.core.served_models import (
+    MODEL_NAME,
+    ChampionModel,
+    load_served_model,
+    newest_served_tag,
+    served_entries_signature,
+)
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
@@ -63,6 +69,7 @@ class ModelHolder:
         self.reload_marker = reload_marker
         self.booster_threads = booster_threads
         self._current: ServedModel | None = None
+        self._newest: tuple[tuple, tuple[Path, str] | None] | None = None  # (store signature, what newest() found)
         self._load_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -76,11 +83,20 @@ class ModelHolder:
         return NO_MODEL_MESSAGE.format(store=self.homes[0] / "models", poll=self.poll_seconds)
 
     def newest(self) -> tuple[Path, str] | None:
+        """The home and tag of the newest complete entry. The store is read again only when its signature (entry
+        folders and file times, a few stat calls) changed: parsing every entry's model.yaml holds the GIL for about
+        3 ms per entry, which would stall requests at each poll once months of promotions have piled up."""
+        signature = tuple(served_entries_signature(home, self.name) for home in self.homes)
+        if self._newest is not None and self._newest[0] == signature:
+            return self._newest[1]
+        found = None
         for home in self.homes:
             tag = newest_served_tag(home, self.name)
             if tag is not None:
-                return home, tag
-        return None
+                found = home, tag
+                break
+        self._newest = signature, found
+        return found
 
     def refresh(self) -> RefreshOutcome:
         """Load the newest entry if it is not the one served; swap only once it is fully loaded and warmed up."""

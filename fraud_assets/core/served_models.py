@@ -7,6 +7,7 @@ Dagster or MLflow. Promotion and rollback write to it through
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ MODEL_NAME = "fraud_model"  # the registered model in MLflow and its entries in 
 CHAMPION_ALIAS = "champion"
 BOOSTER_FILE = "booster.json"
 REFERENCE_SAMPLE_FILE = "reference_sample.parquet"
+ENTRY_FILES = (MODEL_YAML_FILENAME, BOOSTER_FILE, REFERENCE_SAMPLE_FILE)  # an entry with all three is complete
 
 
 @dataclass
@@ -71,13 +73,32 @@ def complete_served_entries(bentoml_home: str | Path, name: str) -> list:
         return []
     entries = []
     for folder in sorted(path for path in entries_dir.iterdir() if path.is_dir()):
-        if not all((folder / file).is_file() for file in (MODEL_YAML_FILENAME, BOOSTER_FILE, REFERENCE_SAMPLE_FILE)):
+        if not all((folder / file).is_file() for file in ENTRY_FILES):
             continue
         try:
             entries.append(store.get(model_tag(name, folder.name)))
         except Exception:  # a model.yaml cut short by a killed writer does not parse
             continue
     return sorted(entries, key=lambda model: model.info.creation_time)
+
+
+def served_entries_signature(bentoml_home: str | Path, name: str) -> tuple:
+    """A cheap fingerprint of the entries `name` of the store: each entry folder with the modification times of the
+    files that make it complete. It changes when an entry is added, completed, rewritten or removed, so a poller can
+    skip `newest_served_tag` (which parses every entry's model.yaml: about 3 ms each) while it stays the same."""
+    entries_dir = Path(bentoml_home) / "models" / name
+    try:
+        folders = sorted(entry.name for entry in os.scandir(entries_dir) if entry.is_dir())
+    except FileNotFoundError:
+        return ()
+    return tuple((folder, *(_mtime_ns(entries_dir / folder / file) for file in ENTRY_FILES)) for folder in folders)
+
+
+def _mtime_ns(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 def newest_served_tag(bentoml_home: str | Path, name: str) -> str | None:

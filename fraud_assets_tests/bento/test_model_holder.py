@@ -92,3 +92,29 @@ def test_a_packed_store_is_used_only_when_the_configured_one_is_empty(tmp_path, 
     trained_champion.save(configured, "7")
     assert holder.refresh().current.version == "7"
 
+
+
+def test_the_store_is_parsed_again_only_when_its_entries_change(tmp_path, model_home, trained_champion, monkeypatch):
+    """Polls of an unchanged store cost a few stat calls, not a parse of every entry's model.yaml."""
+    import bento.model_holder
+
+    home = copy_store(model_home, tmp_path)
+    parses: list[Path] = []
+
+    def counting_newest_served_tag(bentoml_home, name):
+        parses.append(Path(bentoml_home))
+        return newest_served_tag(bentoml_home, name)
+
+    monkeypatch.setattr(bento.model_holder, "newest_served_tag", counting_newest_served_tag)
+    holder = ModelHolder([home])
+    assert holder.refresh().current.version == "1"
+    for _ in range(5):
+        assert holder.refresh().changed is False
+    assert len(parses) == 1
+    trained_champion.save(home, "2")
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.current.version) == (True, "2")
+    assert len(parses) == 2
+    shutil.rmtree(home / "models" / "fraud_model" / outcome.current.tag.split(":")[1])  # the newest entry removed
+    assert holder.newest()[1] != outcome.current.tag  # noticed without any other change
+    assert len(parses) == 3
