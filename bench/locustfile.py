@@ -1,15 +1,21 @@
-"""Locust load test of the fraud-scoring service, for people who use Locust (it is not a project dependency).
+"""Locust load test of the fraud-scoring service (Locust is in the project's `dev` extra).
 
-Start the service (see bento/README.md), then, with Locust installed (`pip install locust`):
+Start the service (see bento/README.md), then, from the repository root:
 
-    locust -f bench/locustfile.py --host http://127.0.0.1:3001 --headless -u 64 -r 16 -t 60s
-    locust -f bench/locustfile.py --host http://127.0.0.1:3001       # web UI on http://127.0.0.1:8089
+    .venv/bin/locust -f bench/locustfile.py --host http://127.0.0.1:3001 --headless -u 200 -r 100 -t 60s \
+        --only-summary AuthorizationUser          # 200 users x 1 request/s: single transactions at 200 req/s
+    .venv/bin/locust -f bench/locustfile.py --host http://127.0.0.1:3001 --headless -u 64 -r 16 -t 60s \
+        --only-summary MixedTrafficUser           # 64 users as fast as the service answers: a burst of mixed traffic
+    .venv/bin/locust -f bench/locustfile.py --host http://127.0.0.1:3001   # web UI on http://127.0.0.1:8089
 
-Each simulated user mostly sends single transactions to /score (adaptive batching merges concurrent calls), now and
-then a batch of 1,000 to /predict, and rarely reads /model. Transactions come from the project's simulator
-(one simulated day, generated once per Locust process), so they look like real PaySim traffic; a few are altered
-to be invalid on purpose and must be answered with a 400, which Locust then counts as a success.
-Set FRAUD_LOCUST_BATCH (default 1000) to change the /predict batch size.
+`AuthorizationUser` sends one transaction to /score per second per user (open loop at users x 1 req/s, the shape
+of payment authorizations). `MixedTrafficUser` loops without pause: mostly single transactions to /score, some to
+/score/batched (adaptive batching), now and then a batch of 1,000 to /predict, and rarely reads /model. Transactions
+come from the project's simulator (one simulated day, generated once per Locust process), so they look like real
+PaySim traffic; a few are altered to be invalid on purpose and must be answered with a 400, which Locust then counts
+as a success. Set FRAUD_LOCUST_BATCH (default 1000) to change the /predict batch size. Figures: bench/README.md,
+"BentoML service". Locust's own client costs about a millisecond of CPU per request on the machine that runs it:
+beyond a few hundred requests/s on a 2-core machine shared with the service, it measures itself.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from locust import HttpUser, between, task
+from locust import FastHttpUser, constant_throughput, task
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 if str(PROJECT_ROOT) not in sys.path:
@@ -42,32 +48,50 @@ def transactions() -> list[dict]:
             for row in day[REQUEST_COLUMNS].to_dict(orient="records")]
 
 
-class FraudScoringUser(HttpUser):
-    wait_time = between(0.0, 0.05)
+def post_invalid(client) -> None:
+    """A transaction with a negative amount: the service must answer 400, which counts as a success here."""
+    broken = {**random.choice(transactions()), "amount": -1.0}
+    with client.post("/score", data=json.dumps({"transactions": [broken]}),
+                     headers={"content-type": "application/json"}, name="/score (invalid)",
+                     catch_response=True) as response:
+        if response.status_code == 400:
+            response.success()
+        else:
+            response.failure(f"expected 400, got {response.status_code}")
 
-    def on_start(self) -> None:
-        self.rows = transactions()
 
-    @task(50)
+class AuthorizationUser(FastHttpUser):
+    """One single-transaction authorization per second on /score."""
+
+    wait_time = constant_throughput(1.0)
+
+    @task
     def score_one(self) -> None:
-        self.client.post("/score", json={"transactions": [random.choice(self.rows)]}, name="/score")
+        self.client.post("/score", json={"transactions": [random.choice(transactions())]}, name="/score")
+
+
+class MixedTrafficUser(FastHttpUser):
+    """Requests back to back: single transactions, batches, invalid input and the model card."""
+
+    @task(40)
+    def score_one(self) -> None:
+        self.client.post("/score", json={"transactions": [random.choice(transactions())]}, name="/score")
+
+    @task(10)
+    def score_one_batched(self) -> None:
+        self.client.post("/score/batched", json={"transactions": [random.choice(transactions())]},
+                         name="/score/batched")
 
     @task(1)
     def predict_batch(self) -> None:
-        start = random.randrange(0, len(self.rows) - BATCH_SIZE)
-        self.client.post("/predict", json={"transactions": self.rows[start:start + BATCH_SIZE]},
+        rows = transactions()
+        start = random.randrange(0, len(rows) - BATCH_SIZE)
+        self.client.post("/predict", json={"transactions": rows[start:start + BATCH_SIZE]},
                          name=f"/predict x{BATCH_SIZE}")
 
     @task(2)
     def invalid_input_is_a_400(self) -> None:
-        broken = {**random.choice(self.rows), "amount": -1.0}
-        body = json.dumps({"transactions": [broken]})
-        with self.client.post("/score", data=body, headers={"content-type": "application/json"},
-                              name="/score (invalid)", catch_response=True) as response:
-            if response.status_code == 400:
-                response.success()
-            else:
-                response.failure(f"expected 400, got {response.status_code}")
+        post_invalid(self.client)
 
     @task(1)
     def model(self) -> None:
