@@ -21,7 +21,9 @@ with a temporary data folder (the decision log is on, as in production), waits f
 6. batches of `--batch-size` transactions (POST /predict), `--batch-requests` sequential requests: median latency
    and rows/s;
 7. in the same run, in this process: `booster.inplace_predict` on the same rows' precomputed features (the
-   ceiling), and build_features + inplace_predict, per batch of `--batch-size` rows, with one XGBoost thread.
+   ceiling), and build_features + inplace_predict, per batch of `--batch-size` rows, with one XGBoost thread;
+8. where the server's CPU goes: each step of a request (validation, decide, response, the decision log's rows and
+   inserts) replayed in this process on the same payloads; the rest of the measured server CPU is BentoML's path.
 Every HTTP phase also reports the server's CPU milliseconds per request (its process tree, through psutil), a figure
 that depends much less than latency on what else the machine runs.
 
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -280,6 +283,56 @@ async def batches(url: str, payloads: list[bytes], count: int, rows_per_batch: i
             "rows_per_s": rows_per_batch / median}
 
 
+SERVICE_PARTS = ("validate", "decide", "respond", "log rows", "log insert")
+
+
+def service_path_breakdown(home: Path, payloads: list[bytes], scratch: Path, repeats: int,
+                           requests_per_flush: int) -> dict[str, float]:
+    """Median CPU milliseconds of each step the service runs for a request, replayed in this process on `payloads`:
+    the request's validation (the pydantic model BentoML validates the body with), `decide` (features, the model,
+    reasons for alerts), the response (orjson), and the decision log's two steps (building its rows, inserting
+    them into SQLite), which the service runs in its writer thread, here one insert per `requests_per_flush`
+    requests as the writer groups them (0.5 s of traffic, or 5,000 rows). The rest of a request's server CPU is
+    BentoML's HTTP path, measured on its own by the bare GET /livez phase."""
+    import orjson
+    from pydantic import BaseModel
+
+    from bento.contract import Transaction
+    from bento.decisions import BOOSTER_THREADS, decide
+    from fraud_assets.core.decision_log import connect_decision_log, insert_decisions
+    from fraud_assets.core.served_models import load_served_model
+
+    class ScoringInput(BaseModel):  # what BentoML builds from the endpoint's signature
+        transactions: list[Transaction]
+
+    champion = load_served_model(home, "fraud_model")
+    champion.booster.set_param({"nthread": BOOSTER_THREADS})
+    connection = connect_decision_log(scratch / f"breakdown_{len(payloads[0])}.sqlite")
+    timings: dict[str, list[float]] = {part: [] for part in SERVICE_PARTS}
+
+    def timed(part: str, step):
+        started = time.process_time()
+        result = step()
+        timings[part].append(time.process_time() - started)
+        return result
+
+    pending: list[tuple] = []
+    try:
+        for _ in range(repeats):
+            for index, payload in enumerate(payloads, start=1):
+                transactions = timed("validate", lambda: ScoringInput.model_validate_json(payload).transactions)
+                decisions, batch = timed("decide", lambda: decide(champion, transactions))
+                timed("respond", lambda: orjson.dumps(decisions))
+                pending += timed("log rows", batch.rows)
+                if index % requests_per_flush == 0:
+                    timed("log insert", lambda: insert_decisions(connection, pending))
+                    timings["log insert"][-1] /= requests_per_flush
+                    pending = []
+    finally:
+        connection.close()
+    return {part: statistics.median(values) * 1000 for part, values in timings.items()}
+
+
 def in_process_ceiling(home: Path, frames: list[pd.DataFrame], repeats: int) -> dict:
     """Per `--batch-size` batch, in this process, with one XGBoost thread as in the service: `inplace_predict` on the
     rows' precomputed features (the ceiling), and build_features + inplace_predict; wall and CPU milliseconds."""
@@ -337,6 +390,10 @@ def main() -> None:
         batch_frames = [day.iloc[start:start + args.batch_size].reset_index(drop=True)
                         for start in range(0, len(day) - args.batch_size + 1, args.batch_size)][:10]
         batch_payloads = [json.dumps({"transactions": request_rows(frame)}).encode() for frame in batch_frames]
+        # The client's own garbage collector would pause its event loop for tens of ms now and then (its heap holds
+        # the simulated day and the payloads), and those pauses would count as server latency: keep it out of them.
+        gc.collect()
+        gc.freeze()
 
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -368,6 +425,10 @@ def main() -> None:
         finally:
             stop_server(server)
         results["ceiling"] = in_process_ceiling(home, batch_frames, repeats=5)
+        results["breakdown_single"] = service_path_breakdown(home, singles[:2000], scratch, repeats=1,
+                                                             requests_per_flush=int(args.rate / 2 / args.workers))
+        results["breakdown_batch"] = service_path_breakdown(home, batch_payloads, scratch, repeats=5,
+                                                            requests_per_flush=5_000 // args.batch_size or 1)
         if server.returncode not in (0, None):
             print(f"note: bentoml serve exited with code {server.returncode}")
     report(results, args)
@@ -410,6 +471,19 @@ def report(results: dict, args: argparse.Namespace) -> None:
           f"{ceiling['features_and_predict_cpu_ms']:.2f} ms CPU)")
     print(f"service batches: {share_pipeline:.0%} of build_features + inplace_predict, {share_predict:.0%} of "
           "inplace_predict alone")
+
+    print("\nwhere a request's server CPU goes (ms; the steps replayed in this process, medians; \"BentoML's path\" is "
+          "the measured server CPU per request minus the steps):")
+    rows = []
+    for label, parts, measured_key in (("/score x1 (after the burst)", results["breakdown_single"],
+                                         "single_paced_after_burst"),
+                                        (f"/predict x{args.batch_size}", results["breakdown_batch"], "batch")):
+        server_cpu = results[measured_key]["server_cpu_ms_per_request"]
+        rows.append([label, *(f"{parts[part]:.3f}" for part in SERVICE_PARTS),
+                     f"{server_cpu - sum(parts.values()):.2f}", f"{server_cpu:.2f}"])
+    rows.append(["GET /livez (BentoML alone)", *("" for _ in SERVICE_PARTS), "",
+                 f"{results['bare_paced']['server_cpu_ms_per_request']:.2f}"])
+    print_table(["request", *SERVICE_PARTS, "BentoML's path", "server CPU"], rows)
 
     p99_target = 20.0 if args.workers == 1 else 50.0
     single_cpu = max(results[key]["server_cpu_ms_per_request"] for key in ("single_paced", "single_paced_after_burst"))

@@ -8,14 +8,13 @@ Start the service (see bento/README.md), then, from the repository root:
         --only-summary MixedTrafficUser           # 64 users as fast as the service answers: a burst of mixed traffic
     .venv/bin/locust -f bench/locustfile.py --host http://127.0.0.1:3001   # web UI on http://127.0.0.1:8089
 
-`AuthorizationUser` sends one transaction to /score per second per user (open loop at users x 1 req/s, the shape
-of payment authorizations). `MixedTrafficUser` loops without pause: mostly single transactions to /score, some to
-/score/batched (adaptive batching), now and then a batch of 1,000 to /predict, and rarely reads /model. Transactions
-come from the project's simulator (one simulated day, generated once per Locust process), so they look like real
-PaySim traffic; a few are altered to be invalid on purpose and must be answered with a 400, which Locust then counts
-as a success. Set FRAUD_LOCUST_BATCH (default 1000) to change the /predict batch size. Figures: bench/README.md,
-"BentoML service". Locust's own client costs about a millisecond of CPU per request on the machine that runs it:
-beyond a few hundred requests/s on a 2-core machine shared with the service, it measures itself.
+`AuthorizationUser` sends one transaction to /score per second per user, each user at its own random phase (open
+loop at users x 1 req/s, the shape of payment authorizations). `MixedTrafficUser` loops without pause: mostly single
+transactions to /score, some to /score/batched (adaptive batching), now and then a batch of 1,000 to /predict, and
+rarely reads /model. Transactions come from the project's simulator (one simulated day, generated once per Locust
+process), so they look like real PaySim traffic; a few are altered to be invalid on purpose and must be answered
+with a 400, which Locust then counts as a success. Set FRAUD_LOCUST_BATCH (default 1000) to change the /predict batch
+size. Figures: bench/README.md, "BentoML service"; Locust's client runs on the same 2-core machine as the service.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import json
 import os
 import random
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,12 +48,19 @@ def transactions() -> list[dict]:
             for row in day[REQUEST_COLUMNS].to_dict(orient="records")]
 
 
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+def post_json(client, path: str, body: dict, name: str, **kwargs):
+    """POST `body` as JSON bytes: Locust's `json=` hands geventhttpclient a str, which it sends after the headers in
+    a second write, and that write waits for the server's delayed ACK (Nagle): 40 ms added to each request."""
+    return client.post(path, data=json.dumps(body).encode(), headers=JSON_HEADERS, name=name, **kwargs)
+
+
 def post_invalid(client) -> None:
     """A transaction with a negative amount: the service must answer 400, which counts as a success here."""
     broken = {**random.choice(transactions()), "amount": -1.0}
-    with client.post("/score", data=json.dumps({"transactions": [broken]}),
-                     headers={"content-type": "application/json"}, name="/score (invalid)",
-                     catch_response=True) as response:
+    with post_json(client, "/score", {"transactions": [broken]}, "/score (invalid)", catch_response=True) as response:
         if response.status_code == 400:
             response.success()
         else:
@@ -65,9 +72,14 @@ class AuthorizationUser(FastHttpUser):
 
     wait_time = constant_throughput(1.0)
 
+    def on_start(self) -> None:
+        # Users start together; without a random phase each would send at the same instant every second, a
+        # synchronized burst of -u requests instead of a steady -u requests/s.
+        time.sleep(random.random())
+
     @task
     def score_one(self) -> None:
-        self.client.post("/score", json={"transactions": [random.choice(transactions())]}, name="/score")
+        post_json(self.client, "/score", {"transactions": [random.choice(transactions())]}, "/score")
 
 
 class MixedTrafficUser(FastHttpUser):
@@ -75,19 +87,17 @@ class MixedTrafficUser(FastHttpUser):
 
     @task(40)
     def score_one(self) -> None:
-        self.client.post("/score", json={"transactions": [random.choice(transactions())]}, name="/score")
+        post_json(self.client, "/score", {"transactions": [random.choice(transactions())]}, "/score")
 
     @task(10)
     def score_one_batched(self) -> None:
-        self.client.post("/score/batched", json={"transactions": [random.choice(transactions())]},
-                         name="/score/batched")
+        post_json(self.client, "/score/batched", {"transactions": [random.choice(transactions())]}, "/score/batched")
 
     @task(1)
     def predict_batch(self) -> None:
         rows = transactions()
         start = random.randrange(0, len(rows) - BATCH_SIZE)
-        self.client.post("/predict", json={"transactions": rows[start:start + BATCH_SIZE]},
-                         name=f"/predict x{BATCH_SIZE}")
+        post_json(self.client, "/predict", {"transactions": rows[start:start + BATCH_SIZE]}, f"/predict x{BATCH_SIZE}")
 
     @task(2)
     def invalid_input_is_a_400(self) -> None:
