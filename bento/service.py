@@ -210,8 +210,10 @@ class FraudScoring:
         """Score one transaction like /score, through adaptive batching: concurrent calls share model calls."""
         return self._decide("score_batched", transactions)
 
+    # async: run on the event loop like the scoring endpoints. FastAPI runs a plain `def` route in a thread, which
+    # under load waits for the interpreter lock behind the scoring (Locust's mixed traffic: /model took 320 ms).
     @control_app.get("/model", response_model=ModelInfo, responses={503: {"description": "No champion yet"}})
-    def model(self):
+    async def model(self):
         """The champion this worker serves: version, training window, validation metrics, threshold, promotion."""
         served = self.models.current
         if served is None:

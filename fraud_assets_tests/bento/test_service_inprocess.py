@@ -72,7 +72,7 @@ def test_the_service_class_can_be_instantiated_and_called_directly(app_env, trai
         assert all(0.0 <= decision["score"] <= 1.0 for decision in decisions)
         assert asyncio.run(service.score(transactions=transactions[:1]))[0]["score"] == decisions[0]["score"]
         assert asyncio.run(service.score_batched(transactions=transactions[:1]))[0]["score"] == decisions[0]["score"]
-        info = service.model()
+        info = asyncio.run(service.model())
         assert (info.version, info.threshold, info.mlflow_run_id) == ("1", TEST_THRESHOLD, "test")
     finally:
         service.shutdown()
