@@ -29,7 +29,7 @@ class ServiceSettings:
     FRAUD_SERVICE_POLL_SECONDS [5]: how often each worker checks the model store for a new champion;
     FRAUD_SERVICE_MAX_BATCH [10000]: most transactions in one POST /predict;
     FRAUD_SERVICE_WORKERS [1]: worker processes of `bentoml serve`;
-    FRAUD_SERVICE_ACCESS_LOG [0]: 1 logs a line per HTTP request (BentoML's access log; about 0.1 ms of CPU each);
+    FRAUD_SERVICE_ACCESS_LOG [0]: 1 logs a line per HTTP request (BentoML's access log);
     FRAUD_SERVICE_TRACE_SCORING [0]: 1 lets BentoML's tracing see the scoring endpoints (configure its exporter and
     sample rate in BentoML's configuration); otherwise they skip its OpenTelemetry middleware.
     """

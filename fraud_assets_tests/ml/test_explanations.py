@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from fraud_assets.ml.explanations import BIAS_COLUMN, feature_contributions, format_reasons, top_reasons
+from fraud_assets.ml.explanations import (
+    BIAS_COLUMN,
+    feature_contributions,
+    format_reasons,
+    top_reasons,
+    top_reasons_of_matrix,
+)
 from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS
 from fraud_assets.ml.training import XGBoostParams, train_xgboost
 
@@ -57,6 +63,15 @@ def test_reasons_are_positive_contributions_largest_first_and_at_most_k(two_feat
         for reason in row:
             assert reason["contribution"] == pytest.approx(contributions.loc[index, reason["feature"]])
             assert reason["value"] == row_features[reason["feature"]]
+
+
+def test_reasons_of_a_matrix_equal_those_of_the_frame(two_feature_model):
+    """The service explains alerts from the feature matrix; the reasons are those of batch scoring's top_reasons."""
+    booster, features, _ = two_feature_model
+    rows = features.iloc[:40]
+    expected = top_reasons(booster, rows, k=3)
+    assert top_reasons_of_matrix(booster, rows.to_numpy(dtype=np.float32), list(FEATURE_COLUMNS), k=3) == expected
+    assert any(reasons for reasons in expected)
 
 
 def test_contributions_sum_to_the_margin(toy_model):

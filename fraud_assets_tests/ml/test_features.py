@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fraud_assets.core.schema import TRANSACTION_TYPES
-from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS, build_features
+from fraud_assets.ml.features import FEATURE_COLUMNS, FEATURE_DESCRIPTIONS, build_features, feature_matrix
 
 TYPE_COLUMNS = [f"type_{name}" for name in TRANSACTION_TYPES]
 
@@ -143,6 +143,19 @@ def test_string_and_categorical_columns_give_the_same_bits_as_object_columns():
     transactions = random_transactions(200, seed=4)
     other_dtypes = transactions.astype({"type": "category", "nameDest": "string"})
     assert_bit_identical(build_features(other_dtypes), build_features(transactions))
+
+
+def test_numpy_columns_give_the_same_bits_as_the_frame():
+    """The service's path (numpy columns straight from a request, object arrays of strings) equals build_features,
+    also for an unknown type and for rows with and without a step."""
+    rows = random_transactions(500, seed=21)
+    rows.iloc[3, rows.columns.get_loc("type")] = "UNKNOWN"
+    for frame in (rows, rows.drop(columns="step"), rows.iloc[[7]]):
+        columns = {name: np.asarray(values.tolist(), dtype=object if values.dtype == object else np.float64)
+                   for name, values in frame.items()}
+        assert columns["type"].dtype == object
+        online = pd.DataFrame(feature_matrix(columns), index=frame.index, columns=FEATURE_COLUMNS)
+        assert_bit_identical(online, build_features(frame))
 
 
 def test_output_is_float32_with_exactly_the_feature_columns_and_no_ids():
