@@ -33,7 +33,7 @@ REASONS_PER_ALERT = 3
 # 1,000-row prediction 2-3x slower on a shared 2-core machine. Scale with FRAUD_SERVICE_WORKERS instead.
 BOOSTER_THREADS = 1
 REQUEST_COLUMNS = ["step", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
-                 "oldbalanceDest", "newbalanceDest"]
+                   "oldbalanceDest", "newbalanceDest"]
 _REQUEST_VALUES = operator.attrgetter(*REQUEST_COLUMNS)
 
 
