@@ -6,7 +6,7 @@ from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 README = (REPOSITORY_ROOT / "README.md").read_text()
-ENV_READERS = re.compile(r"(?:env_str|env_number|environ\.get|environ\[|getenv)"
+ENV_READERS = re.compile(r"(?:env_str|env_number|env_switch|environ\.get|environ\[|getenv)"
                          r"""\(?\s*["']((?:FRAUD|BENTOML)_[A-Z_]+)["']""")
 
 

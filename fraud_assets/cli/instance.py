@@ -1,11 +1,21 @@
-"""The Dagster instance of the project: `DAGSTER_HOME` under the data folder, with warehouse writers serialized."""
+"""The Dagster instance of the project: `DAGSTER_HOME` under the data folder, with warehouse writers serialized.
+
+Embedded by default: runs, event log and schedules in SQLite files under DAGSTER_HOME. With FRAUD_DATABASE_URL set
+(`fraud_assets.core.database`), they live in that PostgreSQL database through dagster-postgres; dagster.yaml then
+names the environment variable, never the URL or its password, and the database is checked before anything starts.
+
+    python -m fraud_assets.cli.instance      # prepares DAGSTER_HOME and prints it; one clear line on a bad database
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dagster as dg
+
+from fraud_assets.core.database import DATABASE_URL_ENV, DatabaseUnreachable, DatabaseUrl, database_url_from_env
 
 # Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
 # one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs.
@@ -13,8 +23,10 @@ import dagster as dg
 # (fraud_assets.cli.run_launcher) whether each run's worker still runs, fails those that do not, and frees the slots
 # of ended runs that still hold one (fraud_assets.cli.run_recovery does the same for the main job at its start).
 # Timeouts are generous: a run worker on a busy laptop imports the whole project before its first step.
-DAGSTER_YAML = """\
-# Written by fraud_assets.cli.instance; edit the template there.
+INSTANCE_SETTINGS_YAML = """\
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
 concurrency:
   pools:
     default_limit: 1
@@ -33,27 +45,55 @@ run_monitoring:
 telemetry:
   enabled: false
 """
+HEADER_YAML = "# Written by fraud_assets.cli.instance; edit the template there.\n"
+# Dagster reads the URL from the environment when the instance loads: the password stays out of the file.
+POSTGRES_STORAGE_YAML = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {DATABASE_URL_ENV}
+"""
+
+
+def dagster_yaml(database: DatabaseUrl | None) -> str:
+    """The instance's dagster.yaml: embedded storage without a database, PostgreSQL storage with one."""
+    return HEADER_YAML + (POSTGRES_STORAGE_YAML if database else "") + INSTANCE_SETTINGS_YAML
 
 
 def prepare_dagster_home(dagster_home: Path) -> Path:
     """Create DAGSTER_HOME with the project's dagster.yaml (rewritten when the template changes) and its storage,
     set the variable.
 
-    The storage (SQLite run, event and schedule databases) is created here, in one process: a webserver and a daemon
-    started together on an empty DAGSTER_HOME both create it and can race on its schema version table.
+    The storage (SQLite run, event and schedule databases, or their tables in FRAUD_DATABASE_URL's database) is
+    created here, in one process: a webserver and a daemon started together on an empty storage both create it and
+    can race on its schema version table. A database that cannot be reached raises DatabaseUnreachable (and a
+    malformed URL a ValueError) before anything is written.
     """
+    database = database_url_from_env()
+    if database is not None:
+        database.check_reachable()
     dagster_home = dagster_home.resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists() or config.read_text() != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML)
+    wanted = dagster_yaml(database)
+    if not config.exists() or config.read_text() != wanted:
+        config.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     with dg.DagsterInstance.from_config(str(dagster_home)):
         pass
     return dagster_home
 
 
-if __name__ == "__main__":
+def main() -> int:
     from fraud_assets.core.settings import Settings
 
-    print(prepare_dagster_home(Settings.from_env().dagster_home))
+    try:
+        print(prepare_dagster_home(Settings.from_env().dagster_home))
+    except (DatabaseUnreachable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

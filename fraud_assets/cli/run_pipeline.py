@@ -24,6 +24,7 @@ import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
+from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
@@ -113,6 +114,11 @@ def out_of_time_quality(settings: Settings, rows: pd.DataFrame) -> dict[str, flo
 def main() -> int:
     quiet_dagster_warnings()
     settings = Settings.from_env()
+    try:
+        prepare_dagster_home(settings.dagster_home)  # also checks FRAUD_DATABASE_URL's server, before the first stage
+    except (DatabaseUnreachable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     window = (partition_key_of_day(0), partition_key_of_day(settings.simulation_days - 1))
     print(f"Running the asset graph over {settings.simulation_days} simulation days ({window[0]}..{window[1]}) from "
           f"the {settings.source} source, scale {settings.simulation.scale}, "

@@ -40,6 +40,7 @@ import psutil
 import requests
 
 from fraud_assets.cli.instance import prepare_dagster_home
+from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.settings import Settings, env_number, env_str
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -373,6 +374,11 @@ def run_up(settings: Settings, up: UpSettings, only: list[str] | None = None) ->
         print("error: cannot start, nothing was started:\n  " + "\n  ".join(problems) +
               "\nFree the port or choose another (FRAUD_DAGSTER_PORT, FRAUD_SERVICE_PORT, FRAUD_LABEL_APP_PORT, "
               "FRAUD_MLFLOW_PORT, or the --*-port options).", file=sys.stderr)
+        return 2
+    try:
+        prepare_dagster_home(settings.dagster_home)  # also checks FRAUD_DATABASE_URL's server, before anything starts
+    except (DatabaseUnreachable, ValueError) as error:
+        print(f"error: cannot start, nothing was started: {error}", file=sys.stderr)
         return 2
     logs_dir = settings.data_dir / "logs"
     logs_dir.mkdir(parents=True, exist_ok=True)
