@@ -10,7 +10,7 @@ SERVICE_PORT ?= $(or $(FRAUD_SERVICE_PORT),3001)
 LABEL_APP_PORT ?= $(or $(FRAUD_LABEL_APP_PORT),7860)
 MLFLOW_PORT ?= $(or $(FRAUD_MLFLOW_PORT),5000)
 
-.PHONY: setup run test up dev serve label-app mlflow-ui clean-data
+.PHONY: setup run test up dev serve label-app mlflow-ui clean-data postgres-package
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(BIN)/python -m fraud_assets.cli.run_pipeline
 
 # The linter and the import contracts (pyproject.toml) first, then the suite.
-test: $(STAMP)
+test: $(STAMP) postgres-package
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
@@ -35,7 +35,7 @@ up: $(STAMP)
 		--label-app-port $(LABEL_APP_PORT) --mlflow-port $(MLFLOW_PORT)
 
 dev: $(STAMP)
-	DAGSTER_HOME=$$($(BIN)/python -m fraud_assets.cli.instance) $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
+	home=$$($(BIN)/python -m fraud_assets.cli.instance) && DAGSTER_HOME=$$home $(BIN)/dagster dev -h 127.0.0.1 -p $(DAGSTER_PORT)
 
 serve: $(STAMP)
 	BENTOML_HOME=$${BENTOML_HOME:-$(DATA_DIR)/bentoml} $(BIN)/bentoml serve bento.service:FraudScoring --host 127.0.0.1 --port $(SERVICE_PORT)
@@ -48,3 +48,15 @@ mlflow-ui: $(STAMP)
 
 clean-data:
 	rm -rf $(DATA_DIR)
+
+# The PostgreSQL tests start throwaway servers from Debian's postgresql package: install it where it is missing (as
+# root, as CI runs); otherwise those tests skip and say why.
+postgres-package:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 \
+		|| [ -n "$$FRAUD_POSTGRES_BIN" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql package for the PostgreSQL tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "PostgreSQL is not installed: the PostgreSQL tests will skip (apt-get install postgresql)"; \
+	fi

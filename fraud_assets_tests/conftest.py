@@ -11,6 +11,7 @@ from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPOSITORY_ROOT.parent / "shared"
+pytest_plugins = ["fraud_assets_tests.postgres"]  # postgres_cluster, postgres_database: a real local PostgreSQL
 
 
 def shared_file(relative: str) -> Path:
