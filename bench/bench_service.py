@@ -137,19 +137,15 @@ def wait_ready(url: str, server: subprocess.Popen, timeout: float) -> float:
 
 def stop_server(server: subprocess.Popen) -> None:
     """SIGINT (bentoml serve stops its workers gracefully); after 30 s, SIGKILL to it and every process under it."""
-    import psutil
+    from fraud_assets.core.processes import kill_processes, process_tree
 
     if server.poll() is None:
-        processes = [psutil.Process(server.pid), *psutil.Process(server.pid).children(recursive=True)]
+        processes = process_tree(server.pid)  # before the SIGINT: workers orphaned by the parent leave its tree
         os.kill(server.pid, signal.SIGINT)
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:
-            for process in processes:
-                try:
-                    process.kill()
-                except psutil.NoSuchProcess:
-                    pass
+            kill_processes(processes)
             server.wait(10)
 
 

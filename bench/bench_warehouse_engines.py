@@ -37,7 +37,6 @@ import os
 import platform
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -208,7 +207,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_engines_") as scratch_name:
         scratch = Path(scratch_name)
         (scratch / "lake_files").mkdir()
-        results = {}
         for engine in args.engines.split(","):
             drop_table(engine, args, scratch)
             sequential = write_days(engine, args, scratch, list(range(args.days)))
@@ -220,7 +218,6 @@ def main() -> None:
                 days = list(range(args.days, 3 * args.days))
                 together = concurrent_writes(engine, args, scratch, days[0::2], days[1::2])
             after = read_figures(engine, args, scratch, []) if engine != "duckdb-file" else reads
-            results[engine] = (sequential, rewrite, reads, together, after)
             print(f"\n{engine}: write a new day {statistics.median(sequential['seconds']):.2f} s (median of "
                   f"{args.days}), rewrite a day {statistics.median(rewrite['seconds']):.2f} s, read a day "
                   f"{reads['day_read']:.2f} s, per-day aggregate over {reads['days_stored']} days "
@@ -241,8 +238,7 @@ def main() -> None:
                       f"(expected {3 * args.days} days, {3 * args.days * args.rows_per_day:,})")
         for engine in args.engines.split(","):
             drop_table(engine, args, scratch)
-    return results
 
 
 if __name__ == "__main__":
-    sys.exit(0 if main() is not None else 1)
+    main()

@@ -80,8 +80,8 @@ class AuthorizationUser(FastHttpUser):
     wait_time = constant_throughput(1.0)
 
     def on_start(self) -> None:
-        # Users start together; without a random phase each would send at the same instant every second, a
-        # synchronized burst of -u requests instead of a steady -u requests/s.
+        # Users start together: a random phase keeps them from sending at the same instant every second. (Locust
+        # still sent in bursts on the project's VM; bench/README.md, "Locust".)
         time.sleep(random.random())
 
     @task

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import psutil
 
+from fraud_assets.core.processes import kill_processes, process_tree
 from fraud_assets.core.settings import Settings
 
 POSTGRES_BIN_ENV = "FRAUD_POSTGRES_BIN"
@@ -438,19 +439,8 @@ def kill_postmaster(data_dir: Path) -> None:
     """SIGKILL the postmaster and every process it started (each child is a session leader of its own, so killing
     the postmaster's process group is not enough), then wait for them to go."""
     pid = postmaster_pid(data_dir)
-    if pid is None:
-        return
-    try:
-        postmaster = psutil.Process(pid)
-        processes = [postmaster, *postmaster.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return
-    for process in processes:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(processes, timeout=10)
+    if pid is not None:
+        kill_processes(process_tree(pid))
 
 
 def stop_cluster(folder: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> None:

@@ -376,7 +376,7 @@ def run_up(settings: Settings, up: UpSettings, only: list[str] | None = None) ->
               "FRAUD_MLFLOW_PORT, or the --*-port options).", file=sys.stderr)
         return 2
     try:
-        prepare_dagster_home(settings.dagster_home)  # also checks FRAUD_DATABASE_URL's server, before anything starts
+        environment = service_environment(settings)  # prepares DAGSTER_HOME: checks FRAUD_DATABASE_URL's server first
     except (DatabaseUnreachable, ValueError) as error:
         print(f"error: cannot start, nothing was started: {error}", file=sys.stderr)
         return 2
@@ -385,7 +385,6 @@ def run_up(settings: Settings, up: UpSettings, only: list[str] | None = None) ->
     pid_file = logs_dir / "up.pid"
     pid_file.write_text(str(os.getpid()))
     previous = {number: signal.signal(number, _raise_stop) for number in (signal.SIGINT, signal.SIGTERM)}
-    environment = service_environment(settings)
     try:
         print(f"Starting {', '.join(service.title for service in services)} on {up.host} "
               f"(waiting up to {up.ready_timeout_seconds:.0f} s for each to answer)", flush=True)

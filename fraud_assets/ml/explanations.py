@@ -20,10 +20,14 @@ BIAS_COLUMN = "bias"
 
 def feature_contributions(booster: xgb.Booster, features: pd.DataFrame) -> pd.DataFrame:
     """Per-row contribution of every feature to the log-odds, plus a `bias` column; each row sums to the margin."""
-    if booster.feature_names is not None:
-        features = features[booster.feature_names]
-    contributions = booster.predict(xgb.DMatrix(features), pred_contribs=True)
-    return pd.DataFrame(contributions, index=features.index, columns=[*features.columns, BIAS_COLUMN])
+    names = booster.feature_names or list(features.columns)
+    contributions = contributions_of_matrix(booster, features[names].to_numpy(dtype=np.float32), names)
+    return pd.DataFrame(contributions, index=features.index, columns=[*names, BIAS_COLUMN])
+
+
+def contributions_of_matrix(booster: xgb.Booster, matrix: np.ndarray, names: list[str]) -> np.ndarray:
+    """`feature_contributions` of a float32 matrix whose columns are `names`: rows x (features + bias), log-odds."""
+    return booster.predict(xgb.DMatrix(matrix, feature_names=names), pred_contribs=True)
 
 
 def top_reasons(booster: xgb.Booster, features: pd.DataFrame, k: int = 3) -> list[list[dict]]:
@@ -41,7 +45,7 @@ def top_reasons_of_matrix(booster: xgb.Booster, matrix: np.ndarray, names: list[
 
     The online service's path: no DataFrame around a request's few rows.
     """
-    contributions = booster.predict(xgb.DMatrix(matrix, feature_names=names), pred_contribs=True)[:, :-1]  # no bias
+    contributions = contributions_of_matrix(booster, matrix, names)[:, :-1]  # without the bias column
     values = np.asarray(matrix, dtype=np.float64)
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :k]
     top_contributions = np.take_along_axis(contributions, order, axis=1)

@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
 
+from fraud_assets.core.processes import kill_processes, process_tree
 from fraud_assets.ml.batch_scoring import score_transactions
 from fraud_assets_tests.bento.conftest import (
     REPOSITORY_ROOT,
@@ -103,17 +103,7 @@ class Server:
 
     def kill(self) -> None:
         """SIGKILL to `bentoml serve` and every process under it (its workers run in sessions of their own)."""
-        try:
-            processes = [psutil.Process(self.process.pid)]
-            processes += processes[0].children(recursive=True)
-        except psutil.NoSuchProcess:
-            return
-        for process in processes:
-            try:
-                process.kill()
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(processes, timeout=10)
+        kill_processes(process_tree(self.process.pid))
         self.process.wait(10)
 
 
