@@ -18,20 +18,22 @@ import dagster as dg
 from fraud_assets.core.database import DATABASE_URL_ENV, DatabaseUnreachable, DatabaseUrl, database_url_from_env
 
 # Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
-# one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs.
+# one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs. With a
+# database the warehouse is a DuckLake that takes several writers at once, and the limit is the runs' limit.
 # A run whose process dies keeps its pool slot and stays STARTED: the daemon's run monitoring asks the run launcher
 # (fraud_assets.cli.run_launcher) whether each run's worker still runs, fails those that do not, and frees the slots
 # of ended runs that still hold one (fraud_assets.cli.run_recovery does the same for the main job at its start).
 # Timeouts are generous: a run worker on a busy laptop imports the whole project before its first step.
+MAX_CONCURRENT_RUNS = 4
 INSTANCE_SETTINGS_YAML = """\
 run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
 concurrency:
   pools:
-    default_limit: 1
+    default_limit: {pool_limit}
   runs:
-    max_concurrent_runs: 4
+    max_concurrent_runs: {max_runs}
 run_launcher:
   module: fraud_assets.cli.run_launcher
   class: PidCheckingRunLauncher
@@ -57,7 +59,9 @@ storage:
 
 def dagster_yaml(database: DatabaseUrl | None) -> str:
     """The instance's dagster.yaml: embedded storage without a database, PostgreSQL storage with one."""
-    return HEADER_YAML + (POSTGRES_STORAGE_YAML if database else "") + INSTANCE_SETTINGS_YAML
+    pool_limit = MAX_CONCURRENT_RUNS if database else 1
+    return (HEADER_YAML + (POSTGRES_STORAGE_YAML if database else "")
+            + INSTANCE_SETTINGS_YAML.format(pool_limit=pool_limit, max_runs=MAX_CONCURRENT_RUNS))
 
 
 def prepare_dagster_home(dagster_home: Path) -> Path:

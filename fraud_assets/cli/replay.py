@@ -17,13 +17,13 @@ import sys
 from dataclasses import dataclass, field, replace
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.run_pipeline import CONSOLE_LOG_LEVEL, FIRST_MODEL_AS_OF_DAY, quiet_dagster_warnings
 from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.settings import Settings
+from fraud_assets.core.warehouse_engine import open_warehouse
 from fraud_assets.defs import build_definitions
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
 from fraud_assets.defs.names import FRAUD_MODEL, RECALL_CHECK, RETRAINING_CHECKS
@@ -118,7 +118,7 @@ class ClockReplay:
 def recall_at_budget(settings: Settings, days: tuple[int, int],
                      scores: pd.DataFrame | None = None) -> float:
     """Recall at the daily alert budget over a range of days, from the stored predictions (or given scores)."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    with open_warehouse(settings.warehouse_location, read_only=True) as connection:
         frame = connection.execute(
             "SELECT p.transaction_id, p.day, p.score, c.isFraud FROM fraud.scored_predictions p "
             "JOIN fraud.cleaned_transactions c USING (transaction_id) WHERE p.day BETWEEN ? AND ?",
@@ -137,7 +137,7 @@ def scores_of_version(settings: Settings, version: str, days: tuple[int, int]) -
     from fraud_assets.ml.training import predict_scores
 
     booster, _, _ = ModelRegistry.from_settings(settings).load_version(version)
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    with open_warehouse(settings.warehouse_location, read_only=True) as connection:
         rows = connection.execute("SELECT * FROM fraud.cleaned_transactions WHERE day BETWEEN ? AND ?",
                                   list(days)).fetchdf()
     return pd.DataFrame({"transaction_id": rows["transaction_id"],

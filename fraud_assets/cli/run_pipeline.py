@@ -19,13 +19,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.settings import Settings
+from fraud_assets.core.warehouse_engine import open_warehouse
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
 from fraud_assets.defs.partitions import partition_key_of_day
@@ -92,8 +92,8 @@ def run_job_in_child(settings: Settings, job_name: str, partition_keys: tuple[st
 def warehouse_frame(settings: Settings, sql: str) -> pd.DataFrame:
     """A query's rows; DuckDB's memory bounded as in the runs (the summary's join of the unseen days' predictions
     with their labels spills to disk past it instead of holding millions of ids)."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True,
-                        config={"memory_limit": settings.warehouse_memory_limit}) as connection:
+    with open_warehouse(settings.warehouse_location, {"memory_limit": settings.warehouse_memory_limit},
+                        read_only=True) as connection:
         return connection.execute(sql).fetchdf()
 
 
@@ -151,7 +151,7 @@ def main() -> int:
 def print_summary(settings: Settings) -> None:
     ingest = warehouse_frame(settings,
                              "SELECT count(*) AS rows, sum(isFraud)::BIGINT AS fraud FROM fraud.cleaned_transactions")
-    print(f"\nWarehouse {settings.warehouse_path}: {int(ingest['rows'][0]):,} cleaned transactions, "
+    print(f"\nWarehouse {settings.warehouse_location.describe()}: {int(ingest['rows'][0]):,} cleaned transactions, "
           f"{int(ingest['fraud'][0]):,} fraud")
     first_unseen = FIRST_MODEL_AS_OF_DAY + 1
     rows = out_of_time_rows(settings, first_unseen)

@@ -9,7 +9,7 @@ needed and never written to a file or a log: errors and logs show `masked_url`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 DATABASE_URL_ENV = "FRAUD_DATABASE_URL"
@@ -25,9 +25,9 @@ class DatabaseUnreachable(RuntimeError):
 class DatabaseUrl:
     """A PostgreSQL URL, split into its parts."""
 
-    url: str
+    url: str = field(repr=False)  # it holds the password
     user: str
-    password: str
+    password: str = field(repr=False)
     host: str
     port: int
     database: str
@@ -62,6 +62,16 @@ class DatabaseUrl:
         """The URL with its password replaced by ***: what errors and logs show."""
         password = ":***" if self.password else ""
         return f"postgresql://{self.user}{password}@{self.host}:{self.port}/{self.database}"
+
+    @property
+    def libpq_conninfo(self) -> str:
+        """The URL as libpq's `key=value` connection string (what DuckDB's postgres extension takes)."""
+        def quoted(value: str | int) -> str:
+            return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+        return " ".join(f"{key}={quoted(value)}" for key, value in (
+            ("host", self.host), ("port", self.port), ("dbname", self.database), ("user", self.user),
+            ("password", self.password)))
 
     def check_reachable(self, timeout_seconds: int = 10) -> None:
         """Connect once and run `SELECT 1`; a DatabaseUnreachable that names the host, port, database and user

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from fraud_assets.core.database import DatabaseUrl, database_url_from_env
+from fraud_assets.core.warehouse_engine import WarehouseLocation
 from fraud_assets.simulation.settings import SimulationSettings
 
 # Day 0 of the simulation: a fixed date in the past, so partition keys never move.
@@ -62,6 +64,11 @@ class Settings:
     # DuckDB's cache of the warehouse in a run's process; without a limit it grows with every day written (up to 80%
     # of the machine's memory) and a month's backfill would hold the month.
     warehouse_memory_limit: str = DEFAULT_WAREHOUSE_MEMORY_LIMIT
+    # The team deployment's PostgreSQL database (FRAUD_DATABASE_URL): Dagster's instance and the warehouse's catalog.
+    database: DatabaseUrl | None = None
+    # What several machines share (drift reports, review exports, the warehouse's files in the team deployment);
+    # the data folder when unset.
+    shared_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if not self.alerts_per_1000_transactions > 0:
@@ -96,16 +103,28 @@ class Settings:
         return self.data_dir / "decisions.sqlite"
 
     @property
+    def shared_path(self) -> Path:
+        return self.shared_dir or self.data_dir
+
+    @property
     def exports_dir(self) -> Path:
-        return self.data_dir / "exports"
+        return self.shared_path / "exports"
 
     @property
     def reports_dir(self) -> Path:
-        return self.data_dir / "reports"
+        return self.shared_path / "reports"
 
     @property
     def warehouse_path(self) -> Path:
+        """The embedded warehouse's DuckDB file (unused when the warehouse is a DuckLake)."""
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def warehouse_location(self) -> WarehouseLocation:
+        """The DuckDB file, or with a database the DuckLake whose files are under the shared path."""
+        if self.database is None:
+            return WarehouseLocation(self.warehouse_path)
+        return WarehouseLocation(self.warehouse_path, self.database, self.shared_path / "warehouse_lake")
 
     @property
     def dagster_home(self) -> Path:
@@ -114,6 +133,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         defaults = SimulationSettings()
+        shared_dir = env_str("FRAUD_SHARED_DIR", "")
         return cls(
             data_dir=Path(env_str("FRAUD_DATA_DIR", "data")).resolve(),
             source=env_str("FRAUD_SOURCE", "simulator"),
@@ -134,4 +154,6 @@ class Settings:
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
             retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
             warehouse_memory_limit=env_str("FRAUD_WAREHOUSE_MEMORY_LIMIT", DEFAULT_WAREHOUSE_MEMORY_LIMIT),
+            database=database_url_from_env(),
+            shared_dir=Path(shared_dir).resolve() if shared_dir else None,
         )

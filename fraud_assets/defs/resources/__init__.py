@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dagster as dg
+
+from fraud_assets.core.database import DATABASE_URL_ENV
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.resources.mlflow_tracking import EXPERIMENT_NAME, mlflow_tracking_in_data_dir
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -15,12 +18,15 @@ from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, Warehouse, W
 def build_resources(settings: Settings) -> dict[str, object]:
     """The resources, by the key assets, checks, sensors and schedules name them."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    warehouse_config = {"memory_limit": settings.warehouse_memory_limit}
+    warehouse = dict(database=str(settings.warehouse_path),
+                     connection_config={"memory_limit": settings.warehouse_memory_limit})
+    if settings.database is not None:  # the DuckLake; its catalog URL is read from the environment, never shown
+        warehouse.update(lake_catalog_url=dg.EnvVar(DATABASE_URL_ENV),
+                         lake_data_path=str(settings.warehouse_location.lake_data_path))
     return {
-        "io_manager": WarehouseIOManager(database=str(settings.warehouse_path), schema=WAREHOUSE_SCHEMA,
-                                         connection_config=warehouse_config),
+        "io_manager": WarehouseIOManager(schema=WAREHOUSE_SCHEMA, **warehouse),
         # the daily assets' writes and every read, a day at a time
-        "warehouse": Warehouse(database=str(settings.warehouse_path), connection_config=warehouse_config),
+        "warehouse": Warehouse(**warehouse),
         "transaction_source": TransactionSource.from_settings(settings),
         "mlflow": mlflow_tracking_in_data_dir.configured({
             "experiment_name": EXPERIMENT_NAME,

@@ -1,21 +1,29 @@
-"""The DuckDB warehouse: the daily tables are written a day at a time, each day replaced in one transaction.
+"""The warehouse: the daily tables are written a day at a time, each day replaced in one transaction.
 
-Daily assets write through `replace_day` on a connection of the `warehouse` resource (a `DuckDBResource`): a
-backfill of a month holds one day in memory, and a run killed in the middle of a write leaves every day either as
-it was or fully replaced (DuckDB rolls back a transaction that was never committed when the file is next opened).
+It is the DuckDB file `data/warehouse.duckdb`, or in the team deployment (FRAUD_DATABASE_URL set) a DuckLake with its
+catalog in PostgreSQL that several runs write at once (`fraud_assets.core.warehouse_engine`); the code below is the
+same SQL for both.
+
+Daily assets write through `replace_day` on a connection of the `warehouse` resource: a backfill of a month holds
+one day in memory, and a run killed in the middle of a write leaves every day either as it was or fully replaced
+(DuckDB rolls back a transaction that was never committed when the file is next opened; a DuckLake transaction that
+never committed wrote no snapshot to the catalog). A commit that conflicted with another writer's is retried.
 Readers take what they need with SQL, a day or a count at a time (`read_stored_days`, `stored_rows_per_day`).
 
 The unpartitioned assets (`reviewed_labels`, `model_performance`) go through the IO manager below: the
-dagster-duckdb-pandas one, except that it replaces the whole table in one transaction (so a changed set of columns
+dagster-duckdb-pandas one, except that it replaces the whole table in one statement (so a changed set of columns
 is no error, and a crash keeps the previous table) and that an empty frame still creates its table.
 """
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, TypeVar
 
 import duckdb
 import pandas as pd
@@ -23,23 +31,48 @@ from dagster import OutputContext
 from dagster_duckdb import DuckDBIOManager, DuckDBResource
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+from pydantic import Field
 
+from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.warehouse_engine import LAKE_ALIAS, WarehouseLocation, is_write_conflict, open_warehouse
 from fraud_assets.defs.dagster_compat import DbIOManager, DbTypeHandler, TableMetadataSet, TableSlice
 
 WAREHOUSE_SCHEMA = "fraud"
 DAY_COLUMN = "day"  # every daily table has it; a day is replaced by it
+WRITE_ATTEMPTS = 8  # a commit that conflicted with another writer's is tried again, up to this many times in all
+LAKE_CATALOG_URL_DESCRIPTION = ("The DuckLake's catalog database (postgresql://...; give it as an EnvVar so the "
+                                "password is not shown); unset: the DuckDB file `database`.")
+LAKE_DATA_PATH_DESCRIPTION = "The folder (or object-storage prefix) of the DuckLake's Parquet files."
+
+T = TypeVar("T")
+
+
+def warehouse_location(database: str, lake_catalog_url: str | None, lake_data_path: str | None) -> WarehouseLocation:
+    """The location the resources' config names."""
+    if not lake_catalog_url:
+        return WarehouseLocation(Path(database))
+    return WarehouseLocation(Path(database), DatabaseUrl.parse(lake_catalog_url),
+                             Path(lake_data_path) if lake_data_path else None)
 
 
 class Warehouse(DuckDBResource):
-    """The warehouse's DuckDB file, for the steps that write days and the reads of a day at a time.
+    """The warehouse, for the steps that write days and the reads of a day at a time: the DuckDB file `database`, or
+    the DuckLake of `lake_catalog_url` with its files under `lake_data_path`.
 
     Unlike the stock resource, the connection is closed when the step fails too (an open connection holds the file's
     lock until it is collected), and DuckDB's progress bar, drawn on stdout for queries over two seconds, is off: the
     runs' logs say how far a step is."""
 
+    lake_catalog_url: Optional[str] = Field(default=None, description=LAKE_CATALOG_URL_DESCRIPTION)
+    lake_data_path: Optional[str] = Field(default=None, description=LAKE_DATA_PATH_DESCRIPTION)
+
+    @property
+    def location(self) -> WarehouseLocation:
+        return warehouse_location(self.database, self.lake_catalog_url, self.lake_data_path)
+
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        connection = connect_when_free(self.database, self.connection_config)
+        connection = open_warehouse(self.location, self.connection_config)
         try:
             connection.execute("SET enable_progress_bar = false")
             yield connection
@@ -47,16 +80,23 @@ class Warehouse(DuckDBResource):
             connection.close()
 
 
-def connect_when_free(database: str, config: Mapping[str, object], attempts: int = 10) -> duckdb.DuckDBPyConnection:
-    """Open the file, retrying while another process holds its lock (about 100 s in all, as dagster-duckdb does)."""
+def retry_on_write_conflict(write: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `write` (one transaction, nothing committed when it raises) again while its commit conflicts with another
+    writer's, after a growing, jittered pause; other errors, and the last conflict, are raised."""
     for attempt in range(attempts):
         try:
-            return duckdb.connect(database, read_only=False, config=dict(config))
-        except duckdb.IOException:
-            if attempt == attempts - 1:
+            return write()
+        except duckdb.Error as error:
+            if not is_write_conflict(error) or attempt == attempts - 1:
                 raise
-            time.sleep(min(0.2 * 2 ** attempt, 30.0))
+            time.sleep(random.uniform(0.5, 1.0) * min(0.1 * 2 ** attempt, 5.0))
     raise AssertionError("unreachable")
+
+
+def rollback_if_open(connection) -> None:
+    """Roll back the open transaction; a failed commit has already ended it (DuckLake), which is no error here."""
+    with suppress(duckdb.Error):
+        connection.execute("ROLLBACK")
 
 
 def read_stored_days(connection, table: str, first_day: int, last_day: int,
@@ -103,6 +143,11 @@ def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame | RowsIn
                       if isinstance(rows, pd.DataFrame) and len(rows) else set())
         if other_days:
             raise ValueError(f"rows for {table} of day {day} hold rows of days {sorted(other_days)}")
+    retry_on_write_conflict(lambda: write_day(connection, day, tables))
+
+
+def write_day(connection, day: int, tables: Mapping[str, pd.DataFrame | RowsInWarehouse]) -> None:
+    """`replace_day`'s transaction, once."""
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {WAREHOUSE_SCHEMA}")
@@ -120,7 +165,7 @@ def replace_day(connection, day: int, tables: Mapping[str, pd.DataFrame | RowsIn
             connection.unregister("day_rows")
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        rollback_if_open(connection)
         raise
 
 
@@ -135,7 +180,8 @@ def insert_selected_rows(connection, table: str, rows: RowsInWarehouse) -> None:
 def table_columns(connection, table: str) -> set[str]:
     """The columns of a warehouse table (none when it does not exist)."""
     return {row[0] for row in connection.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
         [WAREHOUSE_SCHEMA, table]).fetchall()}
 
 
@@ -161,23 +207,29 @@ def typed_for_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({name: "string" for name, dtype in frame.dtypes.items() if dtype.kind == "O"})
 
 
-class TransactionalDuckDbClient(DuckDbClient):
-    """Each IO manager write (delete the old rows, write the new) is one transaction."""
+class WarehouseClient(DuckDbClient):
+    """The IO manager's connections: the warehouse of the IO manager's config. An output replaces its whole table in
+    one statement (`WholeTablePandasTypeHandler`), so there is no slice to delete first."""
+
+    @staticmethod
+    def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
+        return None
+
+    @staticmethod
+    def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
+        retry_on_write_conflict(lambda: connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table_slice.schema}"))
 
     @staticmethod
     @contextmanager
     def connect(context, table_slice) -> Iterator:
-        with DuckDbClient.connect(context, table_slice) as connection:
-            if not isinstance(context, OutputContext):
-                yield connection
-                return
-            connection.execute("BEGIN TRANSACTION")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        config = context.resource_config
+        location = warehouse_location(config["database"], config.get("lake_catalog_url"),
+                                      config.get("lake_data_path"))
+        connection = open_warehouse(location, config["connection_config"])
+        try:
+            yield connection
+        finally:
+            connection.close()
 
 
 class WholeTablePandasTypeHandler(DuckDBPandasTypeHandler):
@@ -188,15 +240,20 @@ class WholeTablePandasTypeHandler(DuckDBPandasTypeHandler):
         if context.has_partition_key:
             raise ValueError(f"{table_slice.table} is partitioned: daily tables are written with replace_day")
         connection.register("new_table", typed_for_duckdb(obj))
-        connection.execute(f"CREATE OR REPLACE TABLE {table_slice.schema}.{table_slice.table} AS "
-                           "SELECT * FROM new_table")
+        retry_on_write_conflict(lambda: connection.execute(
+            f"CREATE OR REPLACE TABLE {table_slice.schema}.{table_slice.table} AS SELECT * FROM new_table"))
         connection.unregister("new_table")
-        context.add_output_metadata({**TableMetadataSet(row_count=len(obj), storage_kind="duckdb")})
+        engine = "ducklake" if connection.execute("SELECT current_database()").fetchone()[0] == LAKE_ALIAS else "duckdb"
+        context.add_output_metadata({**TableMetadataSet(row_count=len(obj), storage_kind=engine)})
         return None
 
 
 class WarehouseIOManager(DuckDBIOManager):
-    """DuckDB warehouse (`database`, schema `schema`) storing the unpartitioned assets' pandas DataFrames."""
+    """The warehouse (the DuckDB file `database`, or the DuckLake of `lake_catalog_url`), schema `schema`, storing
+    the unpartitioned assets' pandas DataFrames."""
+
+    lake_catalog_url: Optional[str] = Field(default=None, description=LAKE_CATALOG_URL_DESCRIPTION)
+    lake_data_path: Optional[str] = Field(default=None, description=LAKE_DATA_PATH_DESCRIPTION)
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:
@@ -207,6 +264,6 @@ class WarehouseIOManager(DuckDBIOManager):
         return pd.DataFrame
 
     def create_io_manager(self, context) -> DbIOManager:
-        return DbIOManager(db_client=TransactionalDuckDbClient(), database=self.database, schema=self.schema_,
+        return DbIOManager(db_client=WarehouseClient(), database=self.database, schema=self.schema_,
                            type_handlers=self.type_handlers(), default_load_type=self.default_load_type(),
                            io_manager_name="WarehouseIOManager")
