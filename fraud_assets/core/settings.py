@@ -10,10 +10,13 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fraud_assets.core.database import DatabaseUrl, database_url_from_env
-from fraud_assets.core.warehouse_engine import WarehouseLocation
 from fraud_assets.simulation.settings import SimulationSettings
+
+if TYPE_CHECKING:  # the scoring service reads these settings and never opens the warehouse (nor imports DuckDB)
+    from fraud_assets.core.warehouse_engine import WarehouseLocation
 
 # Day 0 of the simulation: a fixed date in the past, so partition keys never move.
 SIMULATION_START_DATE = date(2025, 1, 1)
@@ -122,6 +125,8 @@ class Settings:
     @property
     def warehouse_location(self) -> WarehouseLocation:
         """The DuckDB file, or with a database the DuckLake whose files are under the shared path."""
+        from fraud_assets.core.warehouse_engine import WarehouseLocation
+
         if self.database is None:
             return WarehouseLocation(self.warehouse_path)
         return WarehouseLocation(self.warehouse_path, self.database, self.shared_path / "warehouse_lake")

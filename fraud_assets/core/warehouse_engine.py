@@ -150,5 +150,17 @@ def is_write_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.TransactionException) and "conflict" in str(error).lower()
 
 
+# How libpq and PostgreSQL word a connection that is gone or refused (a restart, a failover, a network cut).
+LOST_CONNECTION_MARKERS = ("server closed the connection", "terminating connection", "could not connect",
+                           "connection refused", "no connection to the server",
+                           "the database system is starting up", "the database system is shutting down")
+
+
+def is_lost_connection(error: BaseException) -> bool:
+    """The warehouse's catalog server could not be reached, or went away in the middle of a statement."""
+    message = str(error).lower()
+    return any(marker in message for marker in LOST_CONNECTION_MARKERS)
+
+
 def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"

@@ -27,19 +27,29 @@ from typing import Optional, TypeVar
 
 import duckdb
 import pandas as pd
-from dagster import OutputContext
+from dagster import OutputContext, RetryRequested
 from dagster_duckdb import DuckDBIOManager, DuckDBResource
 from dagster_duckdb.io_manager import DuckDbClient
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from pydantic import Field
 
-from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.warehouse_engine import LAKE_ALIAS, WarehouseLocation, is_write_conflict, open_warehouse
+from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
+from fraud_assets.core.warehouse_engine import (
+    LAKE_ALIAS,
+    WarehouseLocation,
+    is_lost_connection,
+    is_write_conflict,
+    open_warehouse,
+)
 from fraud_assets.defs.dagster_compat import DbIOManager, DbTypeHandler, TableMetadataSet, TableSlice
 
 WAREHOUSE_SCHEMA = "fraud"
 DAY_COLUMN = "day"  # every daily table has it; a day is replaced by it
 WRITE_ATTEMPTS = 8  # a commit that conflicted with another writer's is tried again, up to this many times in all
+# A step that lost the DuckLake's catalog server (a restart, a failover) is retried whole this many times, this long
+# apart; the transaction it was in never committed, so the retry starts from the stored state.
+LOST_CATALOG_RETRIES = 3
+LOST_CATALOG_WAIT_SECONDS = 15
 LAKE_CATALOG_URL_DESCRIPTION = ("The DuckLake's catalog database (postgresql://...; give it as an EnvVar so the "
                                 "password is not shown); unset: the DuckDB file `database`.")
 LAKE_DATA_PATH_DESCRIPTION = "The folder (or object-storage prefix) of the DuckLake's Parquet files."
@@ -61,7 +71,8 @@ class Warehouse(DuckDBResource):
 
     Unlike the stock resource, the connection is closed when the step fails too (an open connection holds the file's
     lock until it is collected), and DuckDB's progress bar, drawn on stdout for queries over two seconds, is off: the
-    runs' logs say how far a step is."""
+    runs' logs say how far a step is. A step that cannot reach the DuckLake's catalog server, or loses it midway, asks
+    Dagster to retry it (LOST_CATALOG_RETRIES times, LOST_CATALOG_WAIT_SECONDS apart) before it fails."""
 
     lake_catalog_url: Optional[str] = Field(default=None, description=LAKE_CATALOG_URL_DESCRIPTION)
     lake_data_path: Optional[str] = Field(default=None, description=LAKE_DATA_PATH_DESCRIPTION)
@@ -72,12 +83,25 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        connection = open_warehouse(self.location, self.connection_config)
+        try:
+            connection = open_warehouse(self.location, self.connection_config)
+        except DatabaseUnreachable as error:
+            raise retry_when_lost(error) from error
         try:
             connection.execute("SET enable_progress_bar = false")
             yield connection
+        except duckdb.Error as error:
+            raise retry_when_lost(error) from error
         finally:
             connection.close()
+
+
+def retry_when_lost(error: Exception) -> Exception:
+    """What to raise for a step's error: Dagster's request to retry the step when it was the lost catalog server,
+    the error itself otherwise."""
+    if not is_lost_connection(error):
+        return error
+    return RetryRequested(max_retries=LOST_CATALOG_RETRIES, seconds_to_wait=LOST_CATALOG_WAIT_SECONDS)
 
 
 def retry_on_write_conflict(write: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
