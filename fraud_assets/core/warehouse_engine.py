@@ -89,7 +89,7 @@ def connect_when_free(database: str, config: Mapping[str, object], read_only: bo
 def attach_lake(connection: duckdb.DuckDBPyConnection, catalog: DatabaseUrl, data_path: Path,
                 read_only: bool = False) -> None:
     """Attach the DuckLake as `lake` and make it the default catalog. DuckLake records the data path in its catalog
-    when it creates it; a later attach with another path uses the recorded one."""
+    when it creates it, and refuses an attach with another one (a shared folder mounted elsewhere on this host)."""
     options = [f"DATA_PATH {sql_literal(str(data_path).rstrip('/') + '/')}",
                f"METADATA_SCHEMA {sql_literal(LAKE_CATALOG_SCHEMA)}"]
     if read_only:

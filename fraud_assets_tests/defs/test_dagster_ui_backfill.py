@@ -279,13 +279,14 @@ class DagsterServices:
         return body["data"]
 
 
-@pytest.fixture
-def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                     request: pytest.FixtureRequest) -> DagsterServices:
+def start_dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+                           environment: dict[str, str]) -> DagsterServices:
+    """The webserver on a DAGSTER_HOME prepared under tmp_path, with the FRAUD_ settings `environment` and no other
+    (the daemon is started by the test); both are stopped when the test ends."""
     for name in [name for name in os.environ if name.startswith("FRAUD_")]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("FRAUD_SIMULATION_SCALE", SIMULATION_SCALE)
+    for name, value in {"FRAUD_DATA_DIR": str(tmp_path / "data"), **environment}.items():
+        monkeypatch.setenv(name, value)
     settings = Settings.from_env()
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))  # restored after the test
     dagster_home = prepare_dagster_home(settings.dagster_home)
@@ -305,6 +306,12 @@ def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     except StartupError as error:
         pytest.fail(f"{error}\n{services.diagnostics()}")
     return services
+
+
+@pytest.fixture
+def dagster_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                     request: pytest.FixtureRequest) -> DagsterServices:
+    return start_dagster_services(tmp_path, monkeypatch, request, {"FRAUD_SIMULATION_SCALE": SIMULATION_SCALE})
 
 
 def asset_key_input(key: str) -> dict:
