@@ -86,21 +86,22 @@ class Warehouse(DuckDBResource):
         try:
             connection = open_warehouse(self.location, self.connection_config)
         except DatabaseUnreachable as error:
-            raise retry_when_lost(error) from error
+            if is_lost_connection(error):
+                raise retry_step() from error
+            raise
         try:
             connection.execute("SET enable_progress_bar = false")
             yield connection
         except duckdb.Error as error:
-            raise retry_when_lost(error) from error
+            if is_lost_connection(error):
+                raise retry_step() from error
+            raise
         finally:
             connection.close()
 
 
-def retry_when_lost(error: Exception) -> Exception:
-    """What to raise for a step's error: Dagster's request to retry the step when it was the lost catalog server,
-    the error itself otherwise."""
-    if not is_lost_connection(error):
-        return error
+def retry_step() -> RetryRequested:
+    """Dagster's request to run the step again, after the catalog server was lost."""
     return RetryRequested(max_retries=LOST_CATALOG_RETRIES, seconds_to_wait=LOST_CATALOG_WAIT_SECONDS)
 
 
