@@ -14,13 +14,11 @@ Then two processes write disjoint days of the same table at the same time (two b
 time of a day written while the other process writes is compared with one process alone (the wall time of the pair
 also counts starting two Python processes and generating their rows).
 
-The extensions come as PyPI wheels tied to one DuckDB version (1.5.5; the project pins 1.5.6), so this runs in its own
-virtual environment, with a PostgreSQL server and two databases its user owns (a throwaway cluster: `initdb` and
-`pg_ctl` from Debian's postgresql package, run as the postgres user, on a free port):
+The extensions come as PyPI wheels tied to one DuckDB version (1.5.5, which the project pins for them), so this runs in
+the project's environment, with a PostgreSQL server and two databases its user owns (a throwaway cluster:
+`python -m fraud_assets.cli.local_postgres start`, then `CREATE DATABASE lake; CREATE DATABASE wh;`):
 
-    python3 -m venv /tmp/engines && /tmp/engines/bin/pip install duckdb==1.5.5 duckdb-extension-ducklake==1.5.5 \\
-        duckdb-extension-postgres==1.5.5 pandas pyarrow numpy
-    /tmp/engines/bin/python bench/bench_warehouse_engines.py \\
+    .venv/bin/python bench/bench_warehouse_engines.py \\
         --lake-url "postgresql://fraud:secret@127.0.0.1:55432/lake" \\
         --warehouse-url "postgresql://fraud:secret@127.0.0.1:55432/wh"
 
@@ -31,20 +29,20 @@ two account ids, floats for amounts and balances, ints for step and labels).
 from __future__ import annotations
 
 import argparse
-import glob
 import multiprocessing
 import os
 import platform
-import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import duckdb
 import numpy as np
 import pandas as pd
+
+from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.warehouse_engine import load_lake_extensions, sql_literal
 
 ROWS_PER_DAY_AT_SCALE_1 = 205_000
 TABLE = "raw_transactions"
@@ -73,38 +71,18 @@ def paysim_day(day: int, rows: int) -> pd.DataFrame:
     })
 
 
-def load_extensions(connection: duckdb.DuckDBPyConnection, folder: Path) -> None:
-    """Load DuckLake and postgres from their PyPI wheels: the files are copied under the names DuckDB expects
-    (the postgres extension's entry point is `postgres_scanner`)."""
-    import duckdb_extension_ducklake
-    import duckdb_extension_postgres
-
-    for module, name in ((duckdb_extension_ducklake, "ducklake"), (duckdb_extension_postgres, "postgres_scanner")):
-        source = glob.glob(str(Path(module.__file__).parent / "extensions" / "*" / "*.duckdb_extension"))[0]
-        target = folder / f"{name}.duckdb_extension"
-        if not target.exists():
-            shutil.copy(source, target)
-        connection.execute(f"LOAD '{target}'")
-
-
-def libpq(url: str) -> str:
-    """A postgresql:// URL as the libpq key-value string that DuckDB's ATTACH takes."""
-    parts = urlparse(url)
-    return (f"dbname={parts.path.lstrip('/')} host={parts.hostname} port={parts.port or 5432} "
-            f"user={parts.username} password={parts.password or ''}")
-
-
 def connect(engine: str, args: argparse.Namespace, scratch: Path) -> tuple[duckdb.DuckDBPyConnection, str]:
     """A connection to `engine` and the qualified name of the table in it."""
     if engine == "duckdb-file":
         return duckdb.connect(str(scratch / "warehouse.duckdb")), TABLE
     connection = duckdb.connect()
-    load_extensions(connection, scratch)
+    load_lake_extensions(connection)
     if engine == "ducklake":
-        connection.execute(f"ATTACH 'ducklake:postgres:{libpq(args.lake_url)}' AS lake "
-                           f"(DATA_PATH '{scratch / 'lake_files'}/')")
+        catalog = sql_literal("ducklake:postgres:" + DatabaseUrl.parse(args.lake_url).libpq_conninfo)
+        connection.execute(f"ATTACH {catalog} AS lake (DATA_PATH '{scratch / 'lake_files'}/')")
         return connection, f"lake.{TABLE}"
-    connection.execute(f"ATTACH '{libpq(args.warehouse_url)}' AS wh (TYPE postgres)")
+    connection.execute(f"ATTACH {sql_literal(DatabaseUrl.parse(args.warehouse_url).libpq_conninfo)} AS wh "
+                       "(TYPE postgres)")
     return connection, f"wh.{TABLE}"
 
 
