@@ -136,6 +136,20 @@ def ingest_runs(scale: float, data_dir: Path, database_url: str | None, ranges: 
     return {"seconds": seconds}
 
 
+def planned_measurements(arguments: argparse.Namespace, cluster_folder: Path):
+    """(name, mode, measure(data_dir, database_url or None)) of every measurement, repeats included, in order."""
+    scale = arguments.scale
+    for _ in range(arguments.repeats):
+        for mode in () if arguments.skip_main_job else ("embedded", "team"):
+            yield (f"main job, {mode}", mode,
+                   lambda data_dir, url: main_job(scale, data_dir, url, cluster_folder))
+        for mode in ("embedded", "team"):
+            for label, ranges in (("one run, 31 days", [(0, 30)]),
+                                  ("two runs at once, 16 + 15 days", [(0, 15), (16, 30)])):
+                yield (f"month ingest, {mode}, {label}", mode,
+                       lambda data_dir, url, ranges=ranges: ingest_runs(scale, data_dir, url, ranges))
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -160,24 +174,13 @@ def main() -> int:
     cluster = start_cluster(cluster_folder)
     results: dict[str, list[dict]] = {}
     try:
-        for repeat in range(arguments.repeats):
-            if not arguments.skip_main_job:
-                for mode in ("embedded", "team"):
-                    url = fresh_database(cluster, f"main_{repeat}") if mode == "team" else None
-                    data_dir = scratch / f"main_{mode}_{repeat}"
-                    outcome = main_job(arguments.scale, data_dir, url, cluster_folder)
-                    results.setdefault(f"main job, {mode}", []).append(outcome)
-                    print(f"main job, {mode}: {json.dumps(outcome)}", flush=True)
-                    shutil.rmtree(data_dir, ignore_errors=True)
-            for mode in ("embedded", "team"):
-                for label, ranges in (("one run, 31 days", [(0, 30)]),
-                                      ("two runs at once, 16 + 15 days", [(0, 15), (16, 30)])):
-                    url = fresh_database(cluster, f"ingest_{repeat}") if mode == "team" else None
-                    data_dir = scratch / f"ingest_{mode}_{repeat}"
-                    outcome = ingest_runs(arguments.scale, data_dir, url, ranges)
-                    results.setdefault(f"month ingest, {mode}, {label}", []).append(outcome)
-                    print(f"month ingest, {mode}, {label}: {outcome['seconds']:.1f} s", flush=True)
-                    shutil.rmtree(data_dir, ignore_errors=True)
+        for name, mode, measure in planned_measurements(arguments, cluster_folder):
+            url = fresh_database(cluster, "bench_team") if mode == "team" else None
+            data_dir = scratch / "data"
+            outcome = measure(data_dir, url)
+            results.setdefault(name, []).append(outcome)
+            print(f"{name}: {json.dumps(outcome)}", flush=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
     finally:
         stop_cluster(cluster_folder)
         shutil.rmtree(scratch, ignore_errors=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 import dagster as dg
 
 from fraud_assets.core.database import DATABASE_URL_ENV, DatabaseUnreachable, DatabaseUrl, database_url_from_env
+from fraud_assets.core.settings import Settings
+from fraud_assets.core.warehouse_engine import open_warehouse
 
 # Every op that opens the DuckDB warehouse, to write or to read, belongs to the `duckdb_warehouse` pool: DuckDB lets
 # one process hold the file at a time (readers lock it too), and a limit of 1 serializes them across runs. With a
@@ -70,8 +72,9 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
 
     The storage (SQLite run, event and schedule databases, or their tables in FRAUD_DATABASE_URL's database) is
     created here, in one process: a webserver and a daemon started together on an empty storage both create it and
-    can race on its schema version table. A database that cannot be reached raises DatabaseUnreachable (and a
-    malformed URL a ValueError) before anything is written.
+    can race on its schema version table. So is the DuckLake warehouse's catalog with a database, which the first
+    runs of two backfills would otherwise both create. A database that cannot be reached raises DatabaseUnreachable
+    (and a malformed URL a ValueError) before anything is written.
     """
     database = database_url_from_env()
     if database is not None:
@@ -85,12 +88,12 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     with dg.DagsterInstance.from_config(str(dagster_home)):
         pass
+    if database is not None:
+        open_warehouse(Settings.from_env().warehouse_location).close()  # creates the lake's catalog when new
     return dagster_home
 
 
 def main() -> int:
-    from fraud_assets.core.settings import Settings
-
     try:
         print(prepare_dagster_home(Settings.from_env().dagster_home))
     except (DatabaseUnreachable, ValueError) as error:

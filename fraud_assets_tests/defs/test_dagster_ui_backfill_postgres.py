@@ -4,17 +4,17 @@ DuckLake with its catalog in the same database (FRAUD_DATABASE_URL set), a real 
 - Two ingest backfills of disjoint days, launched together through the webserver's GraphQL API as the UI's backfill
   dialog launches them: the warehouse pool's limit is the runs' limit in this mode, so their warehouse steps run at
   the same time, and both succeed with exactly the rows the simulator made for each day.
-- A backfill run whose worker is killed with SIGKILL in the middle of its day-by-day writes: run monitoring, through
-  the project's run launcher, marks it failed and frees its slot; the days it left are whole (each as the simulator
-  made it, or absent), and the backfill launched again completes them.
+- A backfill run killed with SIGKILL in the middle of its day-by-day writes, with the daemon and its code server
+  (the run host going down; a run worker killed alone is failed at once by the code server that launched it): run
+  monitoring, through the project's run launcher, marks it failed once a daemon runs again and frees its slot; the
+  days it left are whole (each as the simulator made it, or absent), and the backfill launched again completes them.
 
 The DuckLake is read while the servers run: unlike the DuckDB file, it takes readers beside the writers.
 """
 
 from __future__ import annotations
 
-import os
-import signal
+import time
 from itertools import product
 from pathlib import Path
 
@@ -32,6 +32,8 @@ from fraud_assets_tests.cli.test_crash_recovery import (
     MONITORING_TIMEOUT_SECONDS,
     RUN_START_TIMEOUT_SECONDS,
     failure_message,
+    kill_group,
+    process_runs,
     slot_holders,
     wait_for_warehouse_step,
     wait_until,
@@ -76,28 +78,50 @@ def simulated_rows_per_day(settings: Settings, keys: list[str]) -> dict[int, int
 def lake_rows_per_day(settings: Settings) -> dict[str, dict[int, int]]:
     """Rows per day of the ingest tables in the DuckLake (a table not yet created reads as no days)."""
     with open_warehouse(settings.warehouse_location, read_only=True) as connection:
-        tables = {name for (name,) in connection.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() AND table_schema = 'fraud'").fetchall()}
+        tables = table_names(connection)
         return {table: dict(connection.execute(f"SELECT day, count(*) FROM fraud.{table} GROUP BY day").fetchall())
                 if table in tables else {} for table in INGEST_ASSETS}
 
 
 def duplicated_ids(settings: Settings) -> list[str]:
     with open_warehouse(settings.warehouse_location, read_only=True) as connection:
-        return [table for table in ("raw_transactions", "cleaned_transactions") if connection.execute(
-            f"SELECT count(*) > count(DISTINCT transaction_id) FROM fraud.{table}").fetchone()[0]]
+        stored = table_names(connection) & {"raw_transactions", "cleaned_transactions"}
+        return sorted(table for table in stored if connection.execute(
+            f"SELECT count(*) > count(DISTINCT transaction_id) FROM fraud.{table}").fetchone()[0])
 
 
-def assert_days_whole(settings: Settings, expected: dict[int, int]) -> None:
-    """Every stored day holds exactly the simulator's rows, split into cleaned and rejected; no id twice."""
+def assert_days_whole(settings: Settings, expected: dict[int, int], complete: bool) -> None:
+    """Every stored day holds exactly the simulator's rows, and every cleaned day splits them into cleaned and
+    rejected; no id twice. `complete`: every expected day is stored and cleaned (else, a run stopped midway: raw days
+    are written before any is cleaned)."""
     rows = lake_rows_per_day(settings)
     raw, cleaned, rejected = (rows[table] for table in INGEST_ASSETS)
     assert set(raw) <= set(expected), f"days stored {sorted(raw)}, launched {sorted(expected)}"
     assert {day: expected[day] for day in raw} == raw, f"raw rows per day {raw}, the simulator made {expected}"
-    assert set(cleaned) == set(raw) and set(rejected) <= set(raw), (raw, cleaned, rejected)
-    assert {day: cleaned[day] + rejected.get(day, 0) for day in raw} == raw, (raw, cleaned, rejected)
+    assert set(cleaned) <= set(raw) and set(rejected) <= set(cleaned), (raw, cleaned, rejected)
+    assert {day: cleaned[day] + rejected.get(day, 0) for day in cleaned} == {day: raw[day] for day in cleaned}
+    if complete:
+        assert sorted(raw) == sorted(cleaned) == sorted(expected), (raw, cleaned)
     assert duplicated_ids(settings) == []
+
+
+def wait_for_first_stored_day(settings: Settings, timeout: float) -> None:
+    """Return as soon as raw_transactions holds a day (polled every 50 ms on one connection: each query reads the
+    lake's newest snapshot)."""
+    deadline = time.monotonic() + timeout
+    with open_warehouse(settings.warehouse_location, read_only=True) as connection:
+        while time.monotonic() < deadline:
+            if "raw_transactions" in table_names(connection) and connection.execute(
+                    "SELECT count(*) FROM fraud.raw_transactions").fetchone()[0]:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"raw_transactions stored no day within {timeout:.0f} s")
+
+
+def table_names(connection) -> set[str]:
+    return {name for (name,) in connection.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = 'fraud'").fetchall()}
 
 
 def runs_in_database(database_url: str) -> list[tuple[str, str]]:
@@ -146,8 +170,7 @@ def test_two_backfills_on_the_team_deployment_write_the_warehouse_at_the_same_ti
     print(f"warehouse steps that ran at the same time: {overlapping}")
 
     expected = simulated_rows_per_day(services.settings, FIRST_RANGE + SECOND_RANGE)
-    assert lake_rows_per_day(services.settings)["raw_transactions"] == expected
-    assert_days_whole(services.settings, expected)
+    assert_days_whole(services.settings, expected, complete=True)
     evaluations = assert_checks_passed_once_per_day(
         services, "cleaned_transactions", ROW_COUNT_CHECK["cleaned_transactions"],
         {first_run["runId"], second_run["runId"]}, FIRST_RANGE + SECOND_RANGE)
@@ -164,31 +187,36 @@ def test_two_backfills_on_the_team_deployment_write_the_warehouse_at_the_same_ti
 def test_a_run_killed_on_the_team_deployment_is_failed_by_run_monitoring_and_its_backfill_again_completes(
     team_services,
 ):
+    """The daemon, its code server and the run worker die together (SIGKILL to the daemon's process group, as when
+    the run host goes down): nothing is left to see the worker go but run monitoring, once a daemon runs again."""
     services = team_services
+    daemon = next(service for service in services.managed if service.name == "dagster-daemon")
     keys = FIRST_RANGE + SECOND_RANGE
     expected = simulated_rows_per_day(services.settings, keys)
     launch_backfill(services, INGEST_ASSETS, keys)
     services.start_daemon()
     with dg.DagsterInstance.get() as instance:  # the PostgreSQL instance of DAGSTER_HOME
         run_id = wait_for_warehouse_step(instance, RUN_START_TIMEOUT_SECONDS)
-        wait_until(lambda: lake_rows_per_day(services.settings)["raw_transactions"], RUN_START_TIMEOUT_SECONDS,
-                   "the first day stored by the run")
         pid, _ = logged_worker_pid(instance, run_id)
-        os.kill(pid, signal.SIGKILL)  # the run worker only: the daemon and the webserver go on
+        wait_for_first_stored_day(services.settings, RUN_START_TIMEOUT_SECONDS)
+        kill_group(daemon.process.pid)
+        assert not process_runs(pid), f"the run worker (pid {pid}) is not in the daemon's process group"
         stored_at_kill = lake_rows_per_day(services.settings)["raw_transactions"]
-        assert len(stored_at_kill) < len(keys), "the run had stored every day before the kill"
+        assert 0 < len(stored_at_kill) < len(keys), f"days stored when the run was killed: {sorted(stored_at_kill)}"
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.STARTED  # nobody saw it die
 
+        daemon.ready = False
+        services.start_daemon()
         failed_after = wait_until(lambda: instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE,
                                   MONITORING_TIMEOUT_SECONDS, f"run {run_id} marked failed by run monitoring")
         wait_until(lambda: not slot_holders(instance), MONITORING_TIMEOUT_SECONDS, f"the slots of run {run_id} freed")
         message = failure_message(instance, run_id)
         assert "Detected run worker status FAILED" in message and f"pid {pid}" in message, message
         print(f"run killed after {len(stored_at_kill)} of {len(keys)} days; failed by run monitoring "
-              f"{failed_after:.0f} s later")
-    assert_days_whole(services.settings, expected)  # what the killed run left: whole days or none
+              f"{failed_after:.0f} s after the daemon started again")
+    assert_days_whole(services.settings, expected, complete=False)  # what the killed run left: whole days or none
 
     again = launch_backfill(services, INGEST_ASSETS, keys)
     backfill = wait_for_backfills(services, [again], INGEST_BACKFILLS_TIMEOUT_SECONDS)[again]
     assert_backfill_succeeded(services, backfill, INGEST_ASSETS, keys)
-    assert lake_rows_per_day(services.settings)["raw_transactions"] == expected
-    assert_days_whole(services.settings, expected)
+    assert_days_whole(services.settings, expected, complete=True)
