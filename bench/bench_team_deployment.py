@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -167,6 +168,7 @@ def main() -> int:
     for name in [name for name in os.environ if name.startswith("FRAUD_") or name == "DAGSTER_HOME"]:
         del os.environ[name]
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` stops the cluster too (the finally below)
     scratch = Path(tempfile.mkdtemp(prefix="bench_team_"))
     scratch.chmod(0o755)  # the postgres OS user enters it when we are root
     assert blocking_ancestor(scratch / "cluster") is None, f"the postgres user cannot reach {scratch}"

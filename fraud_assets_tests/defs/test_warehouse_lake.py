@@ -18,6 +18,7 @@ from fraud_assets.cli.local_postgres import run_sql
 from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
 from fraud_assets.core.warehouse_engine import WarehouseLocation, open_warehouse
 from fraud_assets.defs.resources.warehouse import (
+    ARRIVAL_ORDER,
     Warehouse,
     WarehouseIOManager,
     read_stored_days,
@@ -170,3 +171,19 @@ def test_the_io_manager_stores_whole_tables_in_the_lake(lake):
         assert connection.execute("SELECT * FROM fraud.summary_width").fetchall() == [(3, 3)]
         assert table_columns(connection, "summary") == {"a", "b", "c"}
     assert not lake.file.exists()
+
+
+def test_a_day_read_in_arrival_order_comes_back_as_the_source_delivered_it(lake):
+    """A DuckLake writes a day's Parquet file from several threads, so the stored order is not the order written;
+    training, whose model depends on the rows' order, reads in ARRIVAL_ORDER and gets the source's order back."""
+    rows = 200_000
+    delivered = pd.DataFrame({
+        "day": [0] * rows,
+        "event_ts": pd.Timestamp("2025-01-01") + pd.to_timedelta(range(rows), unit="ms"),
+        "transaction_id": [f"{index * 7919 % rows:016x}" for index in range(rows)],  # ids not in arrival order
+        "amount": range(rows),
+    })
+    with open_warehouse(lake) as connection:
+        replace_day(connection, 0, {"transactions": delivered})
+        read = read_stored_days(connection, "transactions", 0, 0, order_by=ARRIVAL_ORDER)
+    assert read["amount"].tolist() == list(range(rows))

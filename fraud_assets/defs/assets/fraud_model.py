@@ -29,7 +29,7 @@ from fraud_assets.defs.resources.model_registry import (
     RegisteredVersion,
 )
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
-from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, read_stored_days, typed_for_duckdb
+from fraud_assets.defs.resources.warehouse import ARRIVAL_ORDER, WAREHOUSE_SCHEMA, read_stored_days, typed_for_duckdb
 from fraud_assets.ml.evaluation import precision_recall_curve_figure
 from fraud_assets.ml.features import FEATURE_COLUMNS, REQUIRED_COLUMNS
 from fraud_assets.ml.label_maturity import TrainingWindow, known_labels, training_window
@@ -71,8 +71,8 @@ ANALYST_LABELED = "analyst_labeled"  # the ids of the transactions analysts labe
 KEPT = f"(isFraud <> 0 OR transaction_id IN (SELECT transaction_id FROM {ANALYST_LABELED}))"
 ROWS_PER_DAY_SQL = (f"SELECT day, count(*), count(*) FILTER (WHERE NOT {KEPT}) FROM {WAREHOUSE_SCHEMA}.{CLEANED_TABLE} "
                     "WHERE day BETWEEN ? AND ? GROUP BY day")
-# Both in a fixed order: a row's place changes the model (XGBoost subsamples by position), and DuckDB keeps the stored
-# order through a scan, not through the semi-join with the analysts' ids.
+# Every read of a training day is in a fixed order: a row's place changes the model (XGBoost subsamples by position),
+# and neither a join nor a DuckLake's scan keeps the order rows were stored in (read_stored_days takes ARRIVAL_ORDER).
 KEPT_ROWS_SQL = (f"SELECT {', '.join(TRAINING_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{CLEANED_TABLE} "
                  f"WHERE day = ? AND {KEPT} ORDER BY transaction_id")
 # A repeatable sample of a day's genuine rows, drawn in the warehouse as the drift report draws its samples: a hash of
@@ -393,7 +393,7 @@ class WindowReader:
 
     def validation_day(self, day: int) -> LabeledRows:
         with self.connection() as connection:
-            rows = read_stored_days(connection, CLEANED_TABLE, day, day, VALIDATION_COLUMNS)
+            rows = read_stored_days(connection, CLEANED_TABLE, day, day, VALIDATION_COLUMNS, order_by=ARRIVAL_ORDER)
         return self.labeled(rows)
 
     def labeled(self, rows: pd.DataFrame) -> LabeledRows:
@@ -412,7 +412,8 @@ def training_day_rows(connection: duckdb.DuckDBPyConnection, sample: DaySample, 
                           connection.execute(SAMPLED_GENUINE_SQL, [sample.day, str(seed), sample.cap]).fetchdf()],
                          ignore_index=True)
     else:
-        rows = read_stored_days(connection, CLEANED_TABLE, sample.day, sample.day, TRAINING_COLUMNS)
+        rows = read_stored_days(connection, CLEANED_TABLE, sample.day, sample.day, TRAINING_COLUMNS,
+                                order_by=ARRIVAL_ORDER)
     if len(rows) != sample.rows_read:
         raise RuntimeError(f"day {sample.day} of {CLEANED_TABLE} changed while it was read: {len(rows)} rows read, "
                            f"{sample.rows_read} expected; train the model again")

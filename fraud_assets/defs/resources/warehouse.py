@@ -45,6 +45,9 @@ from fraud_assets.defs.dagster_compat import DbIOManager, DbTypeHandler, TableMe
 
 WAREHOUSE_SCHEMA = "fraud"
 DAY_COLUMN = "day"  # every daily table has it; a day is replaced by it
+# The order the source delivered the transactions of raw_transactions and cleaned_transactions in (event_ts follows
+# the rows of a step in their order; the id breaks the ties of rows with the same timestamp).
+ARRIVAL_ORDER = ("event_ts", "transaction_id")
 WRITE_ATTEMPTS = 8  # a commit that conflicted with another writer's is tried again, up to this many times in all
 # A step that lost the DuckLake's catalog server (a restart, a failover) is retried whole this many times, this long
 # apart; the transaction it was in never committed, so the retry starts from the stored state.
@@ -125,12 +128,15 @@ def rollback_if_open(connection) -> None:
 
 
 def read_stored_days(connection, table: str, first_day: int, last_day: int,
-                     columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """`columns` (default all) of a warehouse table over days first_day..last_day, in stored order, typed as the IO
-    manager loads them (DuckDB's fetchdf)."""
+                     columns: Sequence[str] | None = None, order_by: Sequence[str] = ()) -> pd.DataFrame:
+    """`columns` (default all) of a warehouse table over days first_day..last_day, typed as the IO manager loads them
+    (DuckDB's fetchdf), in the order of `order_by`. Without it the order is the engine's: the DuckDB file keeps the
+    order rows were written in, a DuckLake does not (it writes a day's Parquet file from several threads), so a
+    reader whose result depends on the rows' order (training) names it, e.g. ARRIVAL_ORDER."""
     selected = ", ".join(f'"{column}"' for column in columns) if columns else "*"
-    return connection.execute(f"SELECT {selected} FROM {WAREHOUSE_SCHEMA}.{table} WHERE day BETWEEN ? AND ?",
-                              [first_day, last_day]).fetchdf()
+    ordered = f" ORDER BY {', '.join(order_by)}" if order_by else ""
+    return connection.execute(f"SELECT {selected} FROM {WAREHOUSE_SCHEMA}.{table} WHERE day BETWEEN ? AND ?"
+                              f"{ordered}", [first_day, last_day]).fetchdf()
 
 
 def stored_rows_per_day(connection, table: str, first_day: int, last_day: int) -> dict[int, int]:
