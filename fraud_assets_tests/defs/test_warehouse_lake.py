@@ -174,16 +174,19 @@ def test_the_io_manager_stores_whole_tables_in_the_lake(lake):
 
 
 def test_a_day_read_in_arrival_order_comes_back_as_the_source_delivered_it(lake):
-    """A DuckLake writes a day's Parquet file from several threads, so the stored order is not the order written;
-    training, whose model depends on the rows' order, reads in ARRIVAL_ORDER and gets the source's order back."""
-    rows = 200_000
-    delivered = pd.DataFrame({
-        "day": [0] * rows,
-        "event_ts": pd.Timestamp("2025-01-01") + pd.to_timedelta(range(rows), unit="ms"),
-        "transaction_id": [f"{index * 7919 % rows:016x}" for index in range(rows)],  # ids not in arrival order
-        "amount": range(rows),
-    })
+    """A DuckLake writes a day's Parquet file from several threads, so the stored order is not always the order
+    written (without the ORDER BY, some of these days come back shuffled in some runs); training, whose model depends
+    on the rows' order, reads in ARRIVAL_ORDER and gets the source's order back every time."""
+    rows = 250_000
     with open_warehouse(lake) as connection:
-        replace_day(connection, 0, {"transactions": delivered})
-        read = read_stored_days(connection, "transactions", 0, 0, order_by=ARRIVAL_ORDER)
-    assert read["amount"].tolist() == list(range(rows))
+        for day in range(4):
+            delivered = pd.DataFrame({
+                "day": [day] * rows,
+                "event_ts": pd.Timestamp("2025-01-01") + pd.to_timedelta(range(rows), unit="ms"),
+                "transaction_id": [f"{index * 7919 % rows:016x}" for index in range(rows)],  # not in arrival order
+                "amount": range(rows),
+            })
+            replace_day(connection, day, {"transactions": delivered})
+        for day in range(4):
+            read = read_stored_days(connection, "transactions", day, day, order_by=ARRIVAL_ORDER)
+            assert read["amount"].tolist() == list(range(rows)), f"day {day}"
