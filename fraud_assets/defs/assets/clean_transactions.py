@@ -9,16 +9,18 @@ from fraud_assets.core.transactions import RAW_COLUMNS, empty_cleaned_frame, rej
 from fraud_assets.defs.assets.metadata import DailyTally, preview_table, stored_table
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, RAW_TRANSACTIONS, REJECTED_TRANSACTIONS
 from fraud_assets.defs.partitions import daily_asset_args, days_of_context
-from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, RowsInWarehouse, replace_day
+from fraud_assets.defs.resources.warehouse import ARRIVAL_ORDER, WAREHOUSE_SCHEMA, RowsInWarehouse, replace_day
 
 CLEANED, REJECTED, RAW = CLEANED_TRANSACTIONS.path[-1], REJECTED_TRANSACTIONS.path[-1], RAW_TRANSACTIONS.path[-1]
 # A raw day with each row's position in the table, so that the valid rows are copied into cleaned_transactions by
-# the warehouse itself (typed to the contract by the table's column types) instead of travelling through pandas, in
-# the raw order (a parallel insert would shuffle them, and training on the same rows in another order gives another
-# model).
-RAW_DAY_SQL = f"SELECT rowid AS raw_rowid, {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} WHERE day = ?"
+# the warehouse itself (typed to the contract by the table's column types) instead of travelling through pandas. Both
+# in arrival order: the first of two repeated rows is the one kept, whatever order the engine stored them in (a
+# DuckLake's does not keep the order rows were written in, nor do its row ids).
+RAW_DAY_SQL = (f"SELECT rowid AS raw_rowid, {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} WHERE day = ? "
+               f"ORDER BY {', '.join(ARRIVAL_ORDER)}")
 VALID_RAW_ROWS_SQL = (f"SELECT {', '.join(RAW_COLUMNS)} FROM {WAREHOUSE_SCHEMA}.{RAW} "
-                      "WHERE day = ? AND rowid NOT IN (SELECT raw_rowid FROM rejected_rowids) ORDER BY rowid")
+                      "WHERE day = ? AND rowid NOT IN (SELECT raw_rowid FROM rejected_rowids) "
+                      f"ORDER BY {', '.join(ARRIVAL_ORDER)}")
 
 
 def clean_transactions(context: dg.AssetExecutionContext, warehouse: DuckDBResource):
