@@ -2,8 +2,9 @@
 
 The main job runs with FRAUD_DATABASE_URL on a cluster of its own (the session's cluster is shared by other tests).
 As soon as `raw_transactions` has stored its first day, the server is stopped (fast shutdown: every session is cut)
-and started again a few seconds later. The step's next write finds its catalog connection gone; the transaction it
-was in never committed, and the step asks Dagster to retry it, which it does once the server is back. The run, and
+and started again a few seconds later. The step's next write finds its catalog connection gone (or, when its last
+days beat the stop, the next step's); the transaction it was in never committed, and the step asks Dagster to retry
+it, which it does once the server is back. The run, and
 the main job, end as if nothing happened: every day holds exactly the simulator's rows, once, and the retry is in
 the run's event log.
 """
@@ -88,7 +89,10 @@ def test_a_database_restart_in_the_middle_of_a_warehouse_write_is_retried_and_le
         assert ingest.status == dg.DagsterRunStatus.SUCCESS
         retried = [entry.step_key for entry in instance.all_logs(ingest.run_id,
                                                                  of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY)]
-        assert retried == ["raw_transactions"], f"steps up for retry: {retried}\n{text[-4000:]}"
+        # The step writing when the server went (raw_transactions, unless its last days were quicker than the stop):
+        # its connection is gone after a restart whatever it was doing, so some step of the run was retried.
+        assert retried and set(retried) <= {"raw_transactions", "clean_transactions"}, (
+            f"steps up for retry: {retried}\n{text[-4000:]}")
 
     days = range(SIMULATION_DAYS)
     simulated = {day: len(simulate_day(day, settings.simulation)) for day in days}
