@@ -35,7 +35,6 @@ from pydantic import Field
 
 from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
 from fraud_assets.core.warehouse_engine import (
-    LAKE_ALIAS,
     WarehouseLocation,
     is_lost_connection,
     is_write_conflict,
@@ -274,7 +273,9 @@ class WholeTablePandasTypeHandler(DuckDBPandasTypeHandler):
         retry_on_write_conflict(lambda: connection.execute(
             f"CREATE OR REPLACE TABLE {table_slice.schema}.{table_slice.table} AS SELECT * FROM new_table"))
         connection.unregister("new_table")
-        engine = "ducklake" if connection.execute("SELECT current_database()").fetchone()[0] == LAKE_ALIAS else "duckdb"
+        config = context.resource_config
+        engine = warehouse_location(config["database"], config.get("lake_catalog_url"),
+                                    config.get("lake_data_path")).engine
         context.add_output_metadata({**TableMetadataSet(row_count=len(obj), storage_kind=engine)})
         return None
 
