@@ -73,6 +73,25 @@ class DatabaseUrl:
             ("host", self.host), ("port", self.port), ("dbname", self.database), ("user", self.user),
             ("password", self.password)))
 
+    def unreachable(self, error: BaseException) -> DatabaseUnreachable:
+        """A DatabaseUnreachable for a failed connection: host, port, database and user, and the driver's reason
+        with the password masked out of it."""
+        reason = " ".join(str(error).split()) or type(error).__name__
+        if self.password:
+            reason = reason.replace(self.password, "***")
+        return DatabaseUnreachable(
+            f"Cannot connect to PostgreSQL database {self.database!r} on {self.host}:{self.port} as "
+            f"{self.user!r} ({DATABASE_URL_ENV}={self.masked_url}): {reason}")
+
+    def sqlalchemy_url(self, search_path: str) -> str:
+        """The URL for SQLAlchemy with psycopg2, its tables in schema `search_path` (MLflow's backend store: Dagster
+        and MLflow both have a table `runs`, so MLflow gets a schema of its own)."""
+        from urllib.parse import quote
+
+        credentials = quote(self.user, safe="") + (":" + quote(self.password, safe="") if self.password else "")
+        return (f"postgresql+psycopg2://{credentials}@{self.host}:{self.port}/{quote(self.database, safe='')}"
+                f"?options=-csearch_path%3D{search_path}")
+
     def check_reachable(self, timeout_seconds: int = 10) -> None:
         """Connect once and run `SELECT 1`; a DatabaseUnreachable that names the host, port, database and user
         (never the password) when the server refuses or does not answer."""
@@ -81,12 +100,7 @@ class DatabaseUrl:
         try:
             connection = psycopg2.connect(self.url, connect_timeout=timeout_seconds)
         except psycopg2.Error as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
-            if self.password:
-                reason = reason.replace(self.password, "***")
-            raise DatabaseUnreachable(
-                f"Cannot connect to PostgreSQL database {self.database!r} on {self.host}:{self.port} as "
-                f"{self.user!r} ({DATABASE_URL_ENV}={self.masked_url}): {reason}") from None
+            raise self.unreachable(error) from None
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")

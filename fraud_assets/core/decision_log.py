@@ -1,7 +1,9 @@
 """The decision log: every online decision of the BentoML service, for audit and for the label app.
 
-SQLite in WAL mode under the data folder by default (`data/decisions.sqlite`). The service appends in batches,
-off the request path; readers (the label app) never block it.
+SQLite in WAL mode under the data folder by default (`data/decisions.sqlite`); with FRAUD_DATABASE_URL, table
+`fraud_online.decisions` of the team database, which every replica of the service appends to. The service appends
+in batches, off the request path; readers (the label app) never block it. A decision is keyed by its request id and
+its position in the request, so writing a batch again (after a commit whose answer was lost) stores nothing twice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.online_db import ONLINE_SCHEMA, connect_online
 from fraud_assets.core.sqlite_wal import connect_wal
 
 DECISIONS_SCHEMA = """
@@ -35,46 +39,115 @@ CREATE INDEX IF NOT EXISTS decision_alerts_by_time ON decisions (decided_at) WHE
 CREATE INDEX IF NOT EXISTS decision_alerts_by_transaction ON decisions (transaction_id) WHERE is_alert = 1;
 """
 
+POSTGRES_DECISIONS_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {ONLINE_SCHEMA}.decisions (
+    request_id        TEXT             NOT NULL,
+    item_index        INTEGER          NOT NULL,
+    transaction_id    TEXT             NOT NULL,
+    decided_at        TEXT             NOT NULL,
+    model_version     TEXT             NOT NULL,
+    score             DOUBLE PRECISION NOT NULL,
+    is_alert          SMALLINT         NOT NULL,
+    threshold         DOUBLE PRECISION NOT NULL,
+    transaction_json  TEXT             NOT NULL,
+    reasons_json      TEXT             NOT NULL DEFAULT '[]',
+    PRIMARY KEY (request_id, item_index)
+);
+CREATE INDEX IF NOT EXISTS decision_alerts_by_time ON {ONLINE_SCHEMA}.decisions (decided_at) WHERE is_alert = 1;
+CREATE INDEX IF NOT EXISTS decision_alerts_by_transaction ON {ONLINE_SCHEMA}.decisions (transaction_id)
+    WHERE is_alert = 1;
+"""
+
 DECISION_COLUMNS = ["request_id", "item_index", "transaction_id", "decided_at", "model_version", "score", "is_alert",
                     "threshold", "transaction_json", "reasons_json"]
 
 
 def connect_decision_log(path: str | Path, timeout_seconds: float = 30.0) -> sqlite3.Connection:
-    """A connection to the decision log, creating it (in WAL mode) on first use."""
+    """A connection to the embedded decision log, creating it (in WAL mode) on first use."""
     return connect_wal(path, DECISIONS_SCHEMA, timeout_seconds)
+
+
+def connect_postgres_decision_log(database: DatabaseUrl, timeout_seconds: int = 10):
+    """A psycopg2 connection to the team database's decision log, its table created on first use."""
+    return connect_online(database, "decisions", POSTGRES_DECISIONS_SCHEMA, timeout_seconds)
+
+
+def connect_any_decision_log(location: Path | DatabaseUrl):
+    """A connection to the decision log at `location`: the SQLite file or the team database."""
+    if isinstance(location, DatabaseUrl):
+        return connect_postgres_decision_log(location)
+    return connect_decision_log(location)
 
 
 INSERT_DECISION_SQL = (f"INSERT OR IGNORE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
                        f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})")
+INSERT_POSTGRES_DECISION_SQL = (f"INSERT INTO {ONLINE_SCHEMA}.decisions ({', '.join(DECISION_COLUMNS)}) VALUES %s "
+                                "ON CONFLICT (request_id, item_index) DO NOTHING")
+POSTGRES_PAGE_ROWS = 1_000  # rows per INSERT statement
 
 
-def insert_decisions(connection: sqlite3.Connection, rows: list[tuple]) -> None:
-    """Append decisions (tuples in DECISION_COLUMNS order) in one transaction of an open decision-log connection."""
+def insert_decisions(connection, rows: list[tuple]) -> None:
+    """Append decisions (tuples in DECISION_COLUMNS order) in one transaction of an open decision-log connection
+    (SQLite's or PostgreSQL's); a decision already stored is skipped."""
     if not rows:
         return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        connection.executemany(INSERT_DECISION_SQL, rows)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+    if isinstance(connection, sqlite3.Connection):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(INSERT_DECISION_SQL, rows)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        return
+    from psycopg2.extras import execute_values
+
+    with connection, connection.cursor() as cursor:  # commits, or rolls back on an error
+        execute_values(cursor, INSERT_POSTGRES_DECISION_SQL, rows, page_size=POSTGRES_PAGE_ROWS)
 
 
-def append_decisions(path: str | Path, rows: list[tuple]) -> None:
+def append_decisions(location: Path | DatabaseUrl, rows: list[tuple]) -> None:
     """Append decisions (tuples in DECISION_COLUMNS order) in one transaction, through a connection of its own."""
     if not rows:
         return
-    with closing(connect_decision_log(path)) as connection:
+    with closing(connect_any_decision_log(location)) as connection:
         insert_decisions(connection, rows)
 
 
-def read_decisions(path: str | Path, alerts_only: bool = False, limit: int | None = None) -> pd.DataFrame:
+def decision_log_exists(location: Path | DatabaseUrl) -> bool:
+    """Whether there may be decisions to read: the team database always; the SQLite file once created."""
+    return isinstance(location, DatabaseUrl) or Path(location).exists()
+
+
+def read_decisions(location: Path | DatabaseUrl, alerts_only: bool = False, limit: int | None = None) -> pd.DataFrame:
     """Logged decisions, newest first; an empty frame when the service has logged nothing yet."""
-    if not Path(path).exists():
+    if not decision_log_exists(location):
         return pd.DataFrame(columns=DECISION_COLUMNS)
+    table = f"{ONLINE_SCHEMA}.decisions" if isinstance(location, DatabaseUrl) else "decisions"
     where = "WHERE is_alert = 1" if alerts_only else ""
     limit_sql = f"LIMIT {int(limit)}" if limit else ""
-    with closing(connect_decision_log(path)) as connection:
-        return pd.read_sql_query(
-            f"SELECT * FROM decisions {where} ORDER BY decided_at DESC, request_id, item_index {limit_sql}", connection)
+    sql = f"SELECT * FROM {table} {where} ORDER BY decided_at DESC, request_id, item_index {limit_sql}"
+    with closing(connect_any_decision_log(location)) as connection:
+        if isinstance(connection, sqlite3.Connection):
+            return pd.read_sql_query(sql, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+        connection.rollback()
+        return frame
+
+
+def is_alerted_online(location: Path | DatabaseUrl, transaction_id: str) -> bool:
+    """Whether the service alerted on `transaction_id` (so that an analyst may label it)."""
+    if not decision_log_exists(location):
+        return False
+    with closing(connect_any_decision_log(location)) as connection:
+        if isinstance(connection, sqlite3.Connection):
+            return connection.execute("SELECT 1 FROM decisions WHERE transaction_id = ? AND is_alert = 1 LIMIT 1",
+                                      (transaction_id,)).fetchone() is not None
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {ONLINE_SCHEMA}.decisions WHERE transaction_id = %s AND is_alert = 1 "
+                           "LIMIT 1", (transaction_id,))
+            found = cursor.fetchone() is not None
+        connection.rollback()
+        return found

@@ -32,6 +32,11 @@ DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once
 # demo's 20,500 transactions, 600 at PaySim's full 205,000).
 DEFAULT_ALERTS_PER_1000_TRANSACTIONS = 2.92
 DEFAULT_WAREHOUSE_MEMORY_LIMIT = "512MB"
+DEFAULT_MLFLOW_PORT = 5000  # the MLflow UI, or the tracking server of the team deployment (FRAUD_MLFLOW_PORT)
+MLFLOW_SCHEMA = "mlflow"  # the tracking server's tables in the team database
+
+# A store of the online side (label events, decision log): a SQLite file, or the team's PostgreSQL database.
+StoreLocation = Path | DatabaseUrl
 
 
 def env_str(name: str, default: str) -> str:
@@ -87,7 +92,21 @@ class Settings:
 
     @property
     def tracking_uri(self) -> str:
-        return self.mlflow_tracking_uri or f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+        """FRAUD_MLFLOW_TRACKING_URI; unset, MLflow's SQLite file under the data folder, or in the team deployment
+        the tracking server `make up` (and the main job) start on this machine."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        if self.database is not None:
+            return f"http://127.0.0.1:{DEFAULT_MLFLOW_PORT}"
+        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
+
+    @property
+    def mlflow_backend_store_uri(self) -> str:
+        """Where the tracking server keeps experiments, runs and the registry: schema `mlflow` of the team
+        database, or the embedded SQLite file."""
+        if self.database is not None:
+            return self.database.sqlalchemy_url(MLFLOW_SCHEMA)
+        return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
 
     @property
     def model_store_home(self) -> Path:
@@ -95,7 +114,8 @@ class Settings:
 
     @property
     def mlflow_artifacts_dir(self) -> Path:
-        return self.data_dir / "mlartifacts"
+        """The models and files MLflow runs log (the tracking server serves them in the team deployment)."""
+        return self.shared_path / "mlartifacts"
 
     @property
     def label_store_path(self) -> Path:
@@ -104,6 +124,16 @@ class Settings:
     @property
     def decision_log_path(self) -> Path:
         return self.data_dir / "decisions.sqlite"
+
+    @property
+    def label_store(self) -> StoreLocation:
+        """Where the analysts' label events are: the SQLite file, or the team database."""
+        return self.database or self.label_store_path
+
+    @property
+    def decision_log(self) -> StoreLocation:
+        """Where the service's decisions are logged: the SQLite file, or the team database."""
+        return self.database or self.decision_log_path
 
     @property
     def shared_path(self) -> Path:
