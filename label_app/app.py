@@ -3,7 +3,8 @@
     python -m label_app [--host 127.0.0.1] [--port 7860]
 
 It reads only the Parquet exports, the label store and the decision log (never the DuckDB warehouse), and writes
-only label events, each carrying the reviewer of the login session. See label_app/README.md.
+only label events, each carrying the reviewer of the login session. With FRAUD_DATABASE_URL the label events and the
+decision log are in the team database, which must answer at start-up. See label_app/README.md.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import sys
 
 import gradio as gr
 
+from fraud_assets.core.database import DatabaseUnreachable
 from label_app.auth import load_users, make_authenticator, users_or_demo
 from label_app.review_service import API_ENDPOINTS, ReviewService
-from label_app.settings import LabelAppSettings
+from label_app.settings import LabelAppSettings, describe_location
 from label_app.tabs import PRIVATE
 from label_app.tabs.cases import CasesTab
 from label_app.tabs.dashboard import DashboardTab
@@ -89,8 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     overrides = {key: value for key, value in (("host", arguments.host), ("port", arguments.port)) if value}
     settings = dataclasses.replace(settings, **overrides)
+    if settings.database is not None:
+        try:
+            settings.database.check_reachable()
+        except DatabaseUnreachable as error:  # its message masks the password
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     print(f"Label app on http://{settings.host}:{settings.port} reading exports from {settings.exports_dir}, "
-          f"labels in {settings.label_store_path}", flush=True)
+          f"labels in {describe_location(settings.label_store)}", flush=True)
     try:
         serve(settings, block=True)
     except ValueError as error:  # a bad users setting or file

@@ -1,14 +1,21 @@
 """What the UI and the named API endpoints do over one set of stores: plain inputs, plain outputs.
 
-The reviewer of a label comes from the login session only, never from a field a client sends.
+The reviewer of a label comes from the login session only, never from a field a client sends. In the team deployment
+a lost or refused connection to the database becomes a gr.Error the reviewer reads (the password masked); a label
+whose submission failed was not stored, since the append is one transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import gradio as gr
 import pandas as pd
 
+from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
 from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.online_db import is_connection_error
 from fraud_assets.core.review_export import SCORE_BIN_EDGES
 from label_app import case_lists, model_stats
 from label_app.case_detail import case_detail, describe_reasons
@@ -29,8 +36,21 @@ class ReviewService:
 
     def snapshot(self) -> Snapshot:
         """The exports, label events and online alerts as they are now."""
-        return load_snapshot(self.settings.exports_dir, self.settings.label_store_path,
-                             self.settings.decision_log_path)
+        with self.database_errors("the label events and online alerts could not be read"):
+            return load_snapshot(self.settings.exports_dir, self.settings.label_store, self.settings.decision_log)
+
+    @contextmanager
+    def database_errors(self, consequence: str) -> Iterator[None]:
+        """Turn a lost or refused connection to the team database into a gr.Error: `consequence`, the reason with
+        the password masked, and 'try again'. Any other error, and every error of the embedded stores, passes."""
+        try:
+            yield
+        except Exception as error:
+            database = self.settings.database
+            if database is None or not is_connection_error(error):
+                raise
+            raise gr.Error(f"{consequence}: {database_error_reason(database, error)}; try again",
+                           print_exception=False) from None
 
     def queue(self, day: int | None = None, transaction_type: str = "", model_version: str = "",
               min_score: float = 0.0, limit: int = 50) -> dict:
@@ -68,10 +88,12 @@ class ReviewService:
         except ValueError as error:
             raise gr.Error(str(error), print_exception=False) from None
         transaction_id = str(transaction_id).strip()
-        if not is_case(self.settings.exports_dir, self.settings.decision_log_path, transaction_id):
-            raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}; nothing recorded",
-                           print_exception=False)
-        return append_label_event(self.settings.label_store_path, transaction_id, value, reviewer, (note or "").strip())
+        with self.database_errors("the label was not recorded"):
+            if not is_case(self.settings.exports_dir, self.settings.decision_log, transaction_id):
+                raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}; nothing recorded",
+                               print_exception=False)
+            return append_label_event(self.settings.label_store, transaction_id, value, reviewer,
+                                      (note or "").strip())
 
     def history(self, transaction_id: str = "", reviewer: str = "", limit: int = 100) -> list[dict]:
         """Label events newest first: {event_id, labeled_at, reviewer, transaction_id, label, previous_label, note,
@@ -101,3 +123,24 @@ class ReviewService:
             raise gr.Error(str(error), print_exception=False) from None
         return {"kind": kind, "total": listed["total"], "page": listed["page"], "pages": listed["pages"],
                 "page_size": page_size, "rows": to_records(listed["rows"])}
+
+
+def database_error_reason(database: DatabaseUrl, error: BaseException) -> str:
+    """Why the team database failed, for people: the server and the driver's reason, never the password."""
+    if isinstance(error, DatabaseUnreachable):  # its message names the server, the password already masked
+        return str(error)
+    error = originating_error(error)
+    reason = " ".join(str(error).split()) or type(error).__name__
+    if database.password:
+        reason = reason.replace(database.password, "***")
+    return f"the connection to PostgreSQL ({database.masked_url}) failed: {reason}"
+
+
+def originating_error(error: BaseException) -> BaseException:
+    """The connection error a chain of them began with. When the server cuts a connection in the middle of a
+    transaction, psycopg2's rollback on leaving the transaction raises 'connection already closed'; the error it
+    happened during says why."""
+    while (not error.__suppress_context__ and error.__context__ is not None
+           and is_connection_error(error.__context__)):
+        error = error.__context__
+    return error

@@ -6,20 +6,30 @@ import dataclasses
 import os
 from pathlib import Path
 
-from fraud_assets.core.settings import Settings
+from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.settings import Settings, StoreLocation
 
 
 @dataclasses.dataclass(frozen=True)
 class LabelAppSettings:
-    """The label app's configuration; `from_env()` reads it (data paths come from fraud_assets.core.settings)."""
+    """The label app's configuration; `from_env()` reads it (where the stores are comes from
+    fraud_assets.core.settings: SQLite files under the data folder, or with FRAUD_DATABASE_URL the team database)."""
 
     exports_dir: Path
-    label_store_path: Path
-    decision_log_path: Path
+    label_store: StoreLocation
+    decision_log: StoreLocation
     host: str = "127.0.0.1"
     port: int = 7860
     users: str = ""
     users_file: str = ""
+
+    @property
+    def database(self) -> DatabaseUrl | None:
+        """The team database when the stores live there; None in the embedded deployment."""
+        for location in (self.label_store, self.decision_log):
+            if isinstance(location, DatabaseUrl):
+                return location
+        return None
 
     @classmethod
     def from_env(cls) -> LabelAppSettings:
@@ -29,10 +39,15 @@ class LabelAppSettings:
             raise ValueError(f"FRAUD_LABEL_APP_PORT={port_text!r} is not a TCP port (1-65535); unset it to use 7860")
         return cls(
             exports_dir=system.exports_dir,
-            label_store_path=system.label_store_path,
-            decision_log_path=system.decision_log_path,
+            label_store=system.label_store,
+            decision_log=system.decision_log,
             host=os.environ.get("FRAUD_LABEL_APP_HOST", "").strip() or "127.0.0.1",
             port=int(port_text),
             users=os.environ.get("FRAUD_LABEL_APP_USERS", ""),
             users_file=os.environ.get("FRAUD_LABEL_APP_USERS_FILE", "").strip(),
         )
+
+
+def describe_location(location: StoreLocation) -> str:
+    """Where a store is, for people: the file, or the team database's URL with its password masked."""
+    return location.masked_url if isinstance(location, DatabaseUrl) else str(location)

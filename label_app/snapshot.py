@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import json
 import threading
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fraud_assets.core.decision_log import connect_decision_log, read_decisions
-from fraud_assets.core.label_store import connect_label_store
+from fraud_assets.core.decision_log import decision_log_exists, is_alerted_online, read_decisions
+from fraud_assets.core.label_store import read_label_events
 from fraud_assets.core.review_export import REVIEW_COLUMNS, read_exports
 from fraud_assets.core.schema import day_of_step
+from fraud_assets.core.settings import StoreLocation
 from label_app.values import is_number
 
-EVENT_COLUMNS = ["event_id", "transaction_id", "label", "previous_label", "reviewer", "note", "labeled_at"]
 TRANSACTION_FIELDS = ["step", "event_ts", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
                       "oldbalanceDest", "newbalanceDest"]
 CASE_COLUMNS = [*[column for column in REVIEW_COLUMNS if column != "isFraud"], "ground_truth", "source",
@@ -40,7 +39,7 @@ class Snapshot:
 
     cases: pd.DataFrame  # CASE_COLUMNS, one row per transaction
     summary: pd.DataFrame  # fraud_assets.core.review_export.SUMMARY_COLUMNS
-    events: pd.DataFrame  # EVENT_COLUMNS, oldest first
+    events: pd.DataFrame  # fraud_assets.core.label_store.LABEL_EVENT_COLUMNS, oldest first
     today: int | None  # the newest exported day; None before anything is exported
 
 
@@ -70,20 +69,6 @@ def read_exports_cached(exports_dir: Path, kind: str) -> pd.DataFrame:
     with _export_cache_lock:
         _export_cache[key] = (tuple(signature), frame)
     return frame
-
-
-def read_label_events(label_store_path: Path) -> pd.DataFrame:
-    """Every label event, oldest first; empty before the first label."""
-    if not Path(label_store_path).exists():
-        return _empty_events()
-    with closing(connect_label_store(label_store_path)) as connection:
-        frame = pd.read_sql_query(f"SELECT {', '.join(EVENT_COLUMNS)} FROM label_events ORDER BY event_id", connection)
-    return frame if len(frame) else _empty_events()
-
-
-def _empty_events() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype="int64" if column == "event_id" else object)
-                         for column in EVENT_COLUMNS})
 
 
 def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFrame:
@@ -118,28 +103,28 @@ def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFra
     return pd.DataFrame(rows, columns=REVIEW_COLUMNS)
 
 
-def load_snapshot(exports_dir: Path, label_store_path: Path, decision_log_path: Path | None = None) -> Snapshot:
-    """Read the exports, the label events and (when it exists) the decision log; never the warehouse."""
+def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: StoreLocation | None = None) -> Snapshot:
+    """Read the exports, the label events and (when it exists) the decision log; never the warehouse.
+
+    The stores are SQLite files or the team database; with the database unreachable the driver's error (a
+    DatabaseUnreachable or psycopg2.OperationalError) goes to the caller.
+    """
     review = read_exports_cached(exports_dir, "review")
     summary = read_exports_cached(exports_dir, "summary")
-    events = read_label_events(label_store_path)
+    events = read_label_events(label_store)
     today = newest_day(review, summary)
     online = None
-    if decision_log_path is not None and Path(decision_log_path).exists():
-        online = online_alert_cases(read_decisions(decision_log_path, alerts_only=True), today)
+    if decision_log is not None and decision_log_exists(decision_log):
+        online = online_alert_cases(read_decisions(decision_log, alerts_only=True), today)
     return Snapshot(cases=build_cases(review, events, today, online), summary=summary, events=events, today=today)
 
 
-def is_case(exports_dir: Path, decision_log_path: Path | None, transaction_id: str) -> bool:
+def is_case(exports_dir: Path, decision_log: StoreLocation | None, transaction_id: str) -> bool:
     """Whether a transaction is exported or was alerted online: what may be labeled (cheaper than a snapshot)."""
     review = read_exports_cached(exports_dir, "review")
     if (review["transaction_id"].astype(str) == transaction_id).any():
         return True
-    if decision_log_path is None or not Path(decision_log_path).exists():
-        return False
-    with closing(connect_decision_log(decision_log_path)) as connection:
-        return connection.execute("SELECT 1 FROM decisions WHERE transaction_id = ? AND is_alert = 1 LIMIT 1",
-                                  (transaction_id,)).fetchone() is not None
+    return decision_log is not None and is_alerted_online(decision_log, transaction_id)
 
 
 def exported_alert_budget(served: pd.DataFrame) -> int | None:

@@ -19,5 +19,5 @@ def snapshot(tmp_path) -> Snapshot:
 @pytest.fixture
 def service(tmp_path) -> ReviewService:
     exports, labels = write_scenario(tmp_path)
-    return ReviewService(LabelAppSettings(exports_dir=exports, label_store_path=labels,
-                                          decision_log_path=tmp_path / "decisions.sqlite"))
+    return ReviewService(LabelAppSettings(exports_dir=exports, label_store=labels,
+                                          decision_log=tmp_path / "decisions.sqlite"))

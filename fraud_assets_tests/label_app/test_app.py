@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
@@ -23,6 +26,7 @@ from label_app.app import API_ENDPOINTS, LabelAppSettings, serve
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 USERS = {"alice": "pw-alice", "bob": "pw-bob", "carol": "pw-carol", "dave": "pw-dave"}
 BULK_ALERTS = 120  # day 4: e000 (score 0.999) .. e119
+STOP_SECONDS = 30  # an app process gets this long to stop on SIGTERM
 
 
 def free_port() -> int:
@@ -39,8 +43,8 @@ def app(tmp_path_factory):
     bulk = [case(f"e{index:03d}", 4, 0.999 - index * 0.004, True, index % 3 == 0, model_version="v2", threshold=0.4)
             for index in range(BULK_ALERTS)]
     write_day(exports, 4, bulk, 5000, "v2", 0.4)
-    settings = LabelAppSettings(exports_dir=exports, label_store_path=labels,
-                                decision_log_path=root / "decisions.sqlite", port=free_port(),
+    settings = LabelAppSettings(exports_dir=exports, label_store=labels,
+                                decision_log=root / "decisions.sqlite", port=free_port(),
                                 users=",".join(f"{user}:{password}" for user, password in USERS.items()))
     demo, url = serve(settings, block=False, quiet=True)
     yield url, labels
@@ -176,34 +180,64 @@ def test_importing_the_app_loads_no_dagster_mlflow_or_matplotlib():
     assert [name for name in loaded if name.startswith(forbidden)] == []
 
 
+@contextlib.contextmanager
+def app_process(environment: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """`python -m label_app --port P` in a process group of its own, its output in `log`; yielded once it answers
+    HTTP. Stopped on the way out, even when the test failed: SIGTERM to the group, SIGKILL after STOP_SECONDS (and
+    then an AssertionError, unless the test already failed)."""
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "label_app", "--port", str(port)], cwd=REPOSITORY_ROOT,
+                                   env={"GRADIO_ANALYTICS_ENABLED": "False", **environment}, stdout=output,
+                                   stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        wait_until_serving(process, f"http://127.0.0.1:{port}/", log)
+        yield process
+    finally:
+        stopped = stop_process_group(process)
+    assert stopped, f"the label app did not stop within {STOP_SECONDS} s of SIGTERM"
+
+
+def wait_until_serving(process: subprocess.Popen, url: str, log: Path, timeout_seconds: float = 60) -> None:
+    """Return once `url` answers 200; fail with the app's output when it exits or stays silent too long."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.3)
+    state = f"exited with {process.returncode}" if process.poll() is not None else f"silent for {timeout_seconds} s"
+    raise AssertionError(f"the label app at {url} {state}:\n{log.read_text()[-4000:]}")
+
+
+def stop_process_group(process: subprocess.Popen) -> bool:
+    """SIGTERM the process's group, SIGKILL it after STOP_SECONDS; whether it stopped on SIGTERM."""
+    if process.poll() is not None:
+        return True
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_SECONDS)
+        return True
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # never leave the app running for the next test
+        process.wait()
+        return False
+
+
 def test_the_documented_command_starts_the_app(tmp_path):
     """`python -m label_app --port P` with no users configured: the demo user, a warning, login required."""
     port = free_port()
-    environment = {**os.environ, "FRAUD_DATA_DIR": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False",
-                   "FRAUD_LABEL_APP_USERS": "", "FRAUD_LABEL_APP_USERS_FILE": ""}
-    process = subprocess.Popen([sys.executable, "-m", "label_app", "--port", str(port)], cwd=REPOSITORY_ROOT,
-                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    environment = {**os.environ, "FRAUD_DATA_DIR": str(tmp_path), "FRAUD_LABEL_APP_USERS": "",
+                   "FRAUD_LABEL_APP_USERS_FILE": ""}
+    environment.pop("FRAUD_DATABASE_URL", None)
+    log = tmp_path / "label_app.log"
+    with app_process(environment, port, log):
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        assert process.poll() is None, process.stderr.read()
         assert httpx.get(f"{url}gradio_api/info", timeout=5).status_code == 401
         queue = Client(url, auth=("analyst", "analyst"), verbose=False, analytics_enabled=False).predict(
             api_name="/queue")
         assert queue == {"today": None, "left_today": 0, "today_alerts": 0, "today_alert_budget": None, "matching": 0,
                          "alerts": []}
-    finally:
-        process.terminate()
-        try:
-            _, stderr = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()  # never leave the app running for the next test
-            process.communicate()
-            raise AssertionError("the label app did not stop within 30 s of SIGTERM") from None
-    assert "WARNING: no users configured" in stderr
+    assert "WARNING: no users configured" in log.read_text()

@@ -23,8 +23,8 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not instal
 @pytest.fixture
 def app(tmp_path):
     exports, labels = write_scenario(tmp_path)
-    settings = LabelAppSettings(exports_dir=exports, label_store_path=labels,
-                                decision_log_path=tmp_path / "decisions.sqlite", port=free_port(),
+    settings = LabelAppSettings(exports_dir=exports, label_store=labels,
+                                decision_log=tmp_path / "decisions.sqlite", port=free_port(),
                                 users="analyst:analyst-pw")
     demo, url = serve(settings, block=False, quiet=True)
     yield url, labels

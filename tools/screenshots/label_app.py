@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             build_demo_data(data_dir)
             print(f"demo data in {data_dir} ({time.perf_counter() - started:.1f} s)", flush=True)
-        settings = LabelAppSettings(exports_dir=data_dir / "exports", label_store_path=data_dir / "labels.sqlite",
-                                    decision_log_path=data_dir / "decisions.sqlite", port=free_port(),
+        settings = LabelAppSettings(exports_dir=data_dir / "exports", label_store=data_dir / "labels.sqlite",
+                                    decision_log=data_dir / "decisions.sqlite", port=free_port(),
                                     users=":".join(DEMO_USER))
         demo, url = serve(settings, block=False, quiet=True)
         try:
