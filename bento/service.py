@@ -1,8 +1,15 @@
-"""The online fraud-scoring service: the champion from the BentoML model store, behind a validated HTTP contract.
+"""The online fraud-scoring service: the promoted champion, behind a validated HTTP contract.
 
 Serve it from the repository root:
 
     BENTOML_HOME=data/bentoml bentoml serve bento.service:FraudScoring --host 127.0.0.1 --port 3001
+
+Embedded deployment: the champion is the newest entry of the BentoML model store, decisions go to
+$FRAUD_DATA_DIR/decisions.sqlite. Team deployment (FRAUD_DATABASE_URL set): each replica, with its own FRAUD_DATA_DIR,
+serves the team database's newest promotion (fraud_online.champion_promotions, cached in its own BentoML store) and
+logs its decisions to fraud_online.decisions, holding them in a bounded buffer while the database is down
+(FRAUD_SERVICE_DECISION_BUFFER). A database that cannot be reached when `bentoml serve` starts stops it with one
+error naming host, port, database and user (never the password).
 
 Endpoints (request/response examples in bento/README.md):
 - POST /predict  {"transactions": [...]}: up to FRAUD_SERVICE_MAX_BATCH transactions scored in one model call;
@@ -11,7 +18,8 @@ Endpoints (request/response examples in bento/README.md):
   shared model calls: more transactions per second per core under heavy concurrency, at the price of a wait that
   BentoML tunes from recent traffic (bench/README.md, "BentoML service");
 - GET  /model: the champion this worker serves; POST /reload (header X-API-Key): check the store now;
-- /livez, /readyz (503 until a champion is loaded), /metrics (Prometheus), / (OpenAPI UI), /docs.json (OpenAPI).
+- /livez, /readyz (503 until a champion is loaded), /metrics (Prometheus: fraud_decisions_total,
+  fraud_decision_buffer_rows, fraud_decisions_dropped_total and BentoML's own), / (OpenAPI UI), /docs.json (OpenAPI).
 
 Without a champion the service starts anyway and answers 503 on /predict, /score and /model, saying how to train one.
 """
@@ -35,8 +43,9 @@ from bento.contract import Decision, ModelInfo, ReloadResult, Transaction
 from bento.decision_log_writer import DecisionLogWriter
 from bento.decisions import decide
 from bento.model_holder import ModelHolder
-from bento.settings import service_settings_from_env
+from bento.settings import ServiceSettings, service_settings_from_env
 from fraud_assets.core.bentoml_compat import io_descriptor
+from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.served_models import MODEL_NAME
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
@@ -44,6 +53,25 @@ logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that B
 # Read once at import for what must be fixed when the class is defined (request size limit, worker count);
 # each service instance reads the settings again when it starts.
 _IMPORT_SETTINGS = service_settings_from_env()
+
+
+def check_database_before_serving(settings: ServiceSettings) -> None:
+    """Stop `bentoml serve` with one clear error when the team database cannot be reached as it starts.
+
+    Runs where `bentoml serve` (or `bentoml build`, or a test) imports this module, not in its workers: BentoML
+    restarts a worker whose start fails, over and over, so a failing `__init__` would never end the server. A worker
+    that starts later while the database is down serves the champion cached on its host and buffers its decisions.
+    """
+    if settings.database is None or bentoml.server_context.worker_index is not None:
+        return
+    try:
+        settings.database.check_reachable(timeout_seconds=10)
+    except DatabaseUnreachable as error:
+        raise SystemExit(f"fraud_scoring cannot start: {error}. Start the database server, or correct "
+                         "FRAUD_DATABASE_URL (unset it for the embedded deployment).") from None
+
+
+check_database_before_serving(_IMPORT_SETTINGS)
 SCORE_MAX_ITEMS = 100  # /score and /score/batched are for single transactions; a handful per call is accepted
 SCORE_MAX_MODEL_BATCH = 1_000  # most transactions adaptive batching (/score/batched) merges into one model call
 # A /score/batched call still queued after this gets a 503 (overload). Not lower: BentoML's dispatcher cancels on its
@@ -169,12 +197,13 @@ class FraudScoring:
         if packed is not None and packed != self.settings.model_store_home:
             homes.append(packed)
         self.models = ModelHolder(homes, MODEL_NAME, poll_seconds=self.settings.poll_seconds,
-                                  reload_marker=self.settings.reload_marker_path)
+                                  reload_marker=self.settings.reload_marker_path, database=self.settings.database)
         self.models.refresh_quietly()
         if self.models.current is None:
             logger.warning(self.models.no_model_message())
         self.models.start()
-        self.decision_log = DecisionLogWriter(self.settings.decision_log_path)
+        self.decision_log = DecisionLogWriter(self.settings.decision_log,
+                                              buffer_rows=self.settings.decision_buffer_rows)
         self.decision_log.start()
         # Everything loaded so far (libraries, the model) lives as long as the worker: keep it out of the garbage
         # collector's full passes, which otherwise add pauses of tens of ms to requests that trigger them.
@@ -232,7 +261,7 @@ class FraudScoring:
                                  403: {"description": "Disabled: FRAUD_SERVICE_API_KEY is not set"},
                                  503: {"description": "The newest entry could not be loaded"}})
     def reload(self, x_api_key: Annotated[str | None, Header()] = None):
-        """Check the model store now and serve its newest champion (needs the X-API-Key header).
+        """Check the model store (or the team database) now and serve its champion (needs the X-API-Key header).
 
         This worker reloads before answering; the other workers follow within a second.
         """
@@ -261,7 +290,8 @@ class FraudScoring:
         """Stop polling and write every queued decision before the worker exits."""
         self.models.stop()
         self.decision_log.close()
-        logger.info("Decision log closed: %d decisions written by this worker", self.decision_log.rows_written)
+        logger.info("Decision log closed: %d decisions written by this worker, %d dropped (the buffer was full)",
+                    self.decision_log.rows_written, self.decision_log.dropped_rows)
 
 
 FraudScoring.add_asgi_middleware(

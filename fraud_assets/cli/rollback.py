@@ -3,9 +3,10 @@
     python -m fraud_assets.cli.rollback --list
     python -m fraud_assets.cli.rollback --version 3
 
-Sets the MLflow alias `champion` to that version and saves it to the BentoML model store as the newest entry,
-so batch scoring and the service pick it up. Uses the same settings (FRAUD_DATA_DIR, FRAUD_MLFLOW_TRACKING_URI,
-BENTOML_HOME) as the pipeline.
+Sets the MLflow alias `champion` to that version and serves it: as the newest entry of the BentoML model store, or,
+with FRAUD_DATABASE_URL (the team deployment), as a new row of the team database's champion table, which every service
+replica polls (each swaps within FRAUD_SERVICE_POLL_SECONDS). Batch scoring and the service pick it up. Uses the same
+settings (FRAUD_DATA_DIR, FRAUD_MLFLOW_TRACKING_URI, BENTOML_HOME, FRAUD_DATABASE_URL) as the pipeline.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The model holder (hot swap) on its own: broken entries, partly written entries, the cross-worker reload marker,
-the packed store."""
+the packed store, and the team database as the champion's source."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from bento.model_holder import ModelHolder
+from fraud_assets.cli.local_postgres import free_port
 from fraud_assets.core.bentoml_compat import create_model
-from fraud_assets.core.served_models import load_served_model, newest_served_tag, served_model_store
+from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.served_models import (
+    ChampionPromotion,
+    cached_promotion_tag,
+    load_published_champion,
+    load_served_model,
+    newest_champion_promotion,
+    newest_served_tag,
+    publish_champion,
+    served_model_store,
+)
 
 
 def copy_store(source, target):
@@ -93,7 +106,6 @@ def test_a_packed_store_is_used_only_when_the_configured_one_is_empty(tmp_path, 
     assert holder.refresh().current.version == "7"
 
 
-
 def test_the_store_is_parsed_again_only_when_its_entries_change(tmp_path, model_home, trained_champion, monkeypatch):
     """Polls of an unchanged store cost a few stat calls, not a parse of every entry's model.yaml."""
     import bento.model_holder
@@ -118,3 +130,43 @@ def test_the_store_is_parsed_again_only_when_its_entries_change(tmp_path, model_
     shutil.rmtree(home / "models" / "fraud_model" / outcome.current.tag.split(":")[1])  # the newest entry removed
     assert holder.newest()[1] != outcome.current.tag  # noticed without any other change
     assert len(parses) == 3
+
+
+def test_the_team_database_champion_is_cached_on_the_host_and_served_while_the_database_is_down(
+        tmp_path, postgres_database, trained_champion):
+    database = DatabaseUrl.parse(postgres_database)
+    host = tmp_path / "host_a" / "bentoml"
+    holder = ModelHolder([host], database=database)
+    assert holder.refresh().current is None
+    assert "fraud_online.champion_promotions of postgresql://fraud:***@" in holder.no_model_message()
+
+    def publish(version: str) -> int:
+        return publish_champion(database, "fraud_model", trained_champion.booster, trained_champion.card(version),
+                                trained_champion.reference_sample)
+
+    first = publish("1")
+    assert newest_champion_promotion(database, "fraud_model") == ChampionPromotion(first, "1")
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.current.version, outcome.current.home) == (True, "1", host)
+    assert cached_promotion_tag(host, "fraud_model", first) == outcome.current.tag  # cached in this host's store
+    second = publish("2")
+    assert holder.refresh().current.version == "2"
+    rolled_back = publish("1")  # a rollback is a promotion of an older version
+    outcome = holder.refresh()
+    assert (outcome.changed, outcome.current.version) == (True, "1")
+    assert cached_promotion_tag(host, "fraud_model", rolled_back) == outcome.current.tag
+    assert holder.refresh().changed is False
+    assert second > first and rolled_back > second
+
+    served = load_published_champion(database, second)
+    np.testing.assert_array_equal(served.booster.inplace_predict(trained_champion.reference_sample),
+                                  trained_champion.booster.inplace_predict(trained_champion.reference_sample))
+    pd.testing.assert_frame_equal(served.reference_sample, trained_champion.reference_sample.reset_index(drop=True))
+
+    down = DatabaseUrl.parse(f"postgresql://fraud:pw@127.0.0.1:{free_port()}/fraud")
+    restarted = ModelHolder([host], database=down)  # a worker of the same host starting while the database is down
+    assert restarted.refresh_quietly() is True
+    assert (restarted.current.version, restarted.current.tag) == ("1", outcome.current.tag)
+    assert restarted.refresh_quietly() is False  # a failed check keeps the model it serves
+    assert restarted.current.version == "1"
+    assert ModelHolder([tmp_path / "host_b"], database=down).refresh_quietly() is False  # nothing cached there

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bento.settings import service_settings_from_env
+from fraud_assets.core.database import DatabaseUrl
 
 
 def test_service_settings_come_from_the_environment(monkeypatch, tmp_path):
@@ -19,4 +20,21 @@ def test_service_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert (settings.poll_seconds, settings.max_batch_size, settings.workers, settings.api_key) == (2.5, 500, 1, "")
     monkeypatch.setenv("FRAUD_SERVICE_POLL_SECONDS", "0")
     with pytest.raises(ValueError, match="FRAUD_SERVICE_POLL_SECONDS"):
+        service_settings_from_env()
+
+
+def test_the_team_database_holds_the_decision_log_and_the_buffer_is_at_least_one_decision(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRAUD_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FRAUD_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FRAUD_SERVICE_DECISION_BUFFER", raising=False)
+    settings = service_settings_from_env()
+    assert (settings.decision_log, settings.database, settings.decision_buffer_rows) == (
+        tmp_path / "decisions.sqlite", None, 100_000)
+    monkeypatch.setenv("FRAUD_DATABASE_URL", "postgresql://fraud:pw@db.example:5433/fraud")
+    monkeypatch.setenv("FRAUD_SERVICE_DECISION_BUFFER", "250")
+    settings = service_settings_from_env()
+    assert settings.decision_log == settings.database == DatabaseUrl.parse("postgresql://fraud:pw@db.example:5433/fraud")
+    assert settings.decision_buffer_rows == 250
+    monkeypatch.setenv("FRAUD_SERVICE_DECISION_BUFFER", "0")
+    with pytest.raises(ValueError, match="FRAUD_SERVICE_DECISION_BUFFER"):
         service_settings_from_env()

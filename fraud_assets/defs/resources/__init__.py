@@ -33,7 +33,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
             "mlflow_tracking_uri": settings.tracking_uri,
             "artifact_location": str(settings.mlflow_artifacts_dir),
         }),
-        "model_registry": ModelRegistry.from_settings(settings),
+        "model_registry": ModelRegistry.from_settings(settings, database_url_as_env_var=True),
         "label_store": LabelStore(path=str(settings.label_store_path),
                                   database_url=None if settings.database is None else dg.EnvVar(DATABASE_URL_ENV)),
         "app_exports": AppExports(exports_dir=str(settings.exports_dir)),

@@ -1,13 +1,14 @@
-"""The model registry (MLflow) and the served-model store (BentoML, `fraud_assets/core/served_models.py`), behind one
-typed resource.
+"""The model registry (MLflow) and the served-model store (`fraud_assets/core/served_models.py`), behind one typed
+resource.
 
-MLflow holds every trained version and the `champion` alias. The BentoML model store holds what the service
-serves: promoting a version (or rolling back to one) saves it there as the newest `fraud_model` entry, with its
-model card (threshold, feature list, training window, metrics, MLflow run id) and a reference sample of its
-training data. Every version carries its training fingerprint (tag `training_fingerprint`, on the version and on
-its MLflow run), so that a training whose fingerprint is already registered reuses that version instead of
-registering the same model again. MLflow is imported inside the methods that use it: loading the definitions does not
-pay for it.
+MLflow holds every trained version and the `champion` alias. The served-model store holds what the service serves:
+promoting a version (or rolling back to one) saves it there with its model card (threshold, feature list, training
+window, metrics, MLflow run id) and a reference sample of its training data: as the newest `fraud_model` entry of the
+local BentoML store, or, in the team deployment (`database_url` set), as a new row of the team database's
+`fraud_online.champion_promotions`, which every service replica polls. Every version carries its training
+fingerprint (tag `training_fingerprint`, on the version and on its MLflow run), so that a training whose fingerprint
+is already registered reuses that version instead of registering the same model again. MLflow is imported inside the
+methods that use it: loading the definitions does not pay for it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 import pandas as pd
 import xgboost as xgb
+from pydantic import Field
 
+from fraud_assets.core.database import DATABASE_URL_ENV, DatabaseUrl
 from fraud_assets.core.model_card import ModelCard
 from fraud_assets.core.served_models import (
     CHAMPION_ALIAS,
@@ -30,6 +34,8 @@ from fraud_assets.core.served_models import (
     REFERENCE_SAMPLE_FILE,
     ChampionModel,
     load_served_model,
+    newest_published_champion,
+    publish_champion,
     save_served_model,
 )
 from fraud_assets.core.settings import Settings
@@ -49,26 +55,47 @@ class RegisteredVersion:
 
 
 def ensure_experiment(tracking_uri: str, experiment_name: str, artifact_location: str) -> str:
-    """The experiment's id, creating it with its artifacts under `artifact_location` when it does not exist."""
+    """The experiment's id, creating it when it does not exist.
+
+    Against a tracking server (http or https) the experiment takes the server's default, `mlflow-artifacts:/`:
+    clients on any host upload through the server, which keeps the files under its artifacts destination (the
+    shared path); `artifact_location` is not used. Against a local store (sqlite) its artifacts go under
+    `artifact_location`, where MLflow would otherwise use ./mlruns of whatever directory a run starts in."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri)
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is not None:
         return experiment.experiment_id
+    if tracking_uri.startswith(("http://", "https://")):
+        return client.create_experiment(experiment_name)
     return client.create_experiment(experiment_name, artifact_location=Path(artifact_location).resolve().as_uri())
 
 
 class ModelRegistry(dg.ConfigurableResource):
-    """MLflow registry plus the BentoML model store that serves the champion."""
+    """MLflow registry plus the served-model store: the local BentoML store, or the team database's champion table."""
 
     tracking_uri: str
     registered_model_name: str = MODEL_NAME
     bentoml_home: str
+    database_url: Optional[str] = Field(
+        default=None, description="The team database (postgresql://...; give it as an EnvVar so the UI never shows "
+                                  "the password): promotions go to its fraud_online.champion_promotions, which every "
+                                  "service replica reads; unset, to the BentoML store under `bentoml_home`.")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ModelRegistry:
-        return cls(tracking_uri=settings.tracking_uri, bentoml_home=str(settings.model_store_home))
+    def from_settings(cls, settings: Settings, database_url_as_env_var: bool = False) -> ModelRegistry:
+        """The registry of `settings`; with `database_url_as_env_var` (the Dagster definitions) the team database's
+        URL is given as `dg.EnvVar("FRAUD_DATABASE_URL")`, so that the UI shows the variable, not the password."""
+        database_url = None
+        if settings.database is not None:
+            database_url = dg.EnvVar(DATABASE_URL_ENV) if database_url_as_env_var else settings.database.url
+        return cls(tracking_uri=settings.tracking_uri, bentoml_home=str(settings.model_store_home),
+                   database_url=database_url)
+
+    @property
+    def _database(self) -> DatabaseUrl | None:
+        return DatabaseUrl.parse(self.database_url) if self.database_url else None
 
     def _client(self):
         from mlflow.tracking import MlflowClient
@@ -101,7 +128,12 @@ class ModelRegistry(dg.ConfigurableResource):
             client.set_tag(run_id, key, value)
 
     def load_version(self, version: str) -> tuple[xgb.Booster, ModelCard, pd.DataFrame]:
-        """A registered version's booster, model card (with its MLflow run id) and reference sample."""
+        """A registered version's booster, model card (with its MLflow run id) and reference sample.
+
+        Everything is read through this registry's tracking URI, never MLflow's process-wide one: the rollback
+        command runs outside any Dagster run, where that would be MLflow's default store in the current folder.
+        """
+        import mlflow.artifacts
         import mlflow.xgboost
 
         client = self._client()
@@ -112,17 +144,31 @@ class ModelRegistry(dg.ConfigurableResource):
                                         "mlflow_run_id": model_version.run_id})
             sample_path = client.download_artifacts(model_version.run_id, REFERENCE_SAMPLE_FILE, scratch)
             reference_sample = pd.read_parquet(sample_path)
-        booster = mlflow.xgboost.load_model(f"models:/{self.registered_model_name}/{version}")
+            # Where the version's files are, asked of this registry (`models:/name/version` would be resolved
+            # against the process-wide URI, whatever the arguments say).
+            model_path = mlflow.artifacts.download_artifacts(
+                client.get_model_version_download_uri(self.registered_model_name, version),
+                dst_path=str(Path(scratch) / "model"), tracking_uri=self.tracking_uri)
+            booster = mlflow.xgboost.load_model(model_path)
         return booster, card, reference_sample
 
     def promote(self, version: str) -> ModelCard:
-        """Make a registered version the champion: MLflow alias, then a new entry in the BentoML model store."""
+        """Make a registered version the champion: MLflow alias, then a new row of the team database's champion table
+        (team deployment) or a new entry in the BentoML model store."""
         booster, card, reference_sample = self.load_version(version)
         card = card.promoted(str(version), datetime.now(timezone.utc).isoformat(timespec="seconds"))
         self._client().set_registered_model_alias(self.registered_model_name, CHAMPION_ALIAS, str(version))
-        save_served_model(self.bentoml_home, self.registered_model_name, booster, card, reference_sample)
+        database = self._database
+        if database is not None:
+            publish_champion(database, self.registered_model_name, booster, card, reference_sample)
+        else:
+            save_served_model(self.bentoml_home, self.registered_model_name, booster, card, reference_sample)
         return card
 
     def load_champion(self) -> ChampionModel | None:
-        """The model the service serves: the newest entry of the BentoML store, or None before the first promotion."""
+        """The model the service serves: the team database's newest promotion, or the newest entry of the BentoML
+        store; None before the first promotion."""
+        database = self._database
+        if database is not None:
+            return newest_published_champion(database, self.registered_model_name)
         return load_served_model(self.bentoml_home, self.registered_model_name)
