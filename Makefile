@@ -43,8 +43,9 @@ serve: $(STAMP)
 label-app: $(STAMP)
 	$(BIN)/python -m label_app --port $(LABEL_APP_PORT)
 
+# The MLflow UI over data/mlflow.db; in the team deployment (FRAUD_DATABASE_URL) the tracking server itself.
 mlflow-ui: $(STAMP)
-	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA_DIR)/mlflow.db --host 127.0.0.1 --port $(MLFLOW_PORT)
+	$(BIN)/python -m fraud_assets.cli.mlflow_server --port $(MLFLOW_PORT)
 
 clean-data:
 	rm -rf $(DATA_DIR)

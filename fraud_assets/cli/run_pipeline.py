@@ -7,14 +7,20 @@ Four runs, in order, each in a fresh process, on the project's Dagster instance 
 every day as one single-run backfill; train the first model as of day `FIRST_MODEL_AS_OF_DAY` (it becomes
 champion); score every day as one run; compute per-day model performance. The days after the training window are
 the out-of-time test.
+
+Training logs to MLflow: embedded, its SQLite file under the data folder; in the team deployment, a tracking server
+(FRAUD_MLFLOW_TRACKING_URI, or one this job starts for its duration, see `tracking_for_the_stages`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import multiprocessing
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -22,9 +28,16 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
+from fraud_assets.cli.mlflow_server import (
+    TrackingServerError,
+    answers,
+    check_tracking_server,
+    is_tracking_server,
+    running_tracking_server,
+)
 from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.database import DatabaseUnreachable
-from fraud_assets.core.settings import Settings
+from fraud_assets.core.settings import MLFLOW_SCHEMA, Settings
 from fraud_assets.core.warehouse_engine import open_warehouse
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL
@@ -111,20 +124,31 @@ def out_of_time_quality(settings: Settings, rows: pd.DataFrame) -> dict[str, flo
                     rows["amount"].to_numpy(), rows["day"].to_numpy(), settings.alerts_per_1000_transactions)
 
 
-def main() -> int:
-    quiet_dagster_warnings()
-    settings = Settings.from_env()
-    try:
-        prepare_dagster_home(settings.dagster_home)  # also checks FRAUD_DATABASE_URL's server, before the first stage
-    except (DatabaseUnreachable, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    window = (partition_key_of_day(0), partition_key_of_day(settings.simulation_days - 1))
-    print(f"Running the asset graph over {settings.simulation_days} simulation days ({window[0]}..{window[1]}) from "
-          f"the {settings.source} source, scale {settings.simulation.scale}, "
-          f"scenario {settings.simulation.scenario!r}; "
-          f"data in {settings.data_dir}")
+@contextlib.contextmanager
+def tracking_for_the_stages(settings: Settings) -> Iterator[Settings]:
+    """The settings the stages run with. A tracking server named by FRAUD_MLFLOW_TRACKING_URI must answer first
+    (TrackingServerError otherwise). In the team deployment without one, training logs to a tracking server this
+    job starts for its duration (on FRAUD_MLFLOW_PORT when free) and stops at the end, whatever happens, unless one
+    (`make up`'s) already answers on that port. Embedded, MLflow's SQLite file."""
+    if is_tracking_server(settings.mlflow_tracking_uri):
+        check_tracking_server(settings.mlflow_tracking_uri)
+        yield settings
+    elif settings.database is not None and not settings.mlflow_tracking_uri and answers(settings.tracking_uri) is None:
+        print(f"MLflow tracking server: {settings.tracking_uri}, already running on this machine", flush=True)
+        yield dataclasses.replace(settings, mlflow_tracking_uri=settings.tracking_uri)
+    elif settings.database is not None and not settings.mlflow_tracking_uri:
+        with running_tracking_server(settings) as tracking_uri:
+            print(f"MLflow tracking server for this job: {tracking_uri} (log in {settings.data_dir / 'logs'})",
+                  flush=True)
+            yield dataclasses.replace(settings, mlflow_tracking_uri=tracking_uri)
+    else:
+        yield settings
+
+
+def run_stages(settings: Settings) -> bool:
+    """The four runs in order, each in a fresh process; False (after saying which failed) at the first that fails."""
     model_config = {"ops": {FRAUD_MODEL.path[-1]: {"config": {"as_of_day": FIRST_MODEL_AS_OF_DAY}}}}
+    window = (partition_key_of_day(0), partition_key_of_day(settings.simulation_days - 1))
     stages = [
         ("ingest every day (one backfill run)", "daily_ingest_job", window, None),
         (f"train the first model as of day {FIRST_MODEL_AS_OF_DAY}", "train_model_job", None, model_config),
@@ -141,11 +165,48 @@ def main() -> int:
             print(f"The run failed in steps {result.failed_steps}; "
                   "what it would have replaced keeps its previous state. "
                   "Open the run in the Dagster UI (below) for the error.", file=sys.stderr)
-            print_ui_hint(settings)
-            return 1
-    print_summary(settings)
+            return False
+    return True
+
+
+def main() -> int:
+    quiet_dagster_warnings()
+    settings = Settings.from_env()
+    try:
+        prepare_dagster_home(settings.dagster_home)  # also checks FRAUD_DATABASE_URL's server, before the first stage
+    except (DatabaseUnreachable, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Running the asset graph over {settings.simulation_days} simulation days "
+          f"({partition_key_of_day(0)}..{partition_key_of_day(settings.simulation_days - 1)}) from "
+          f"the {settings.source} source, scale {settings.simulation.scale}, "
+          f"scenario {settings.simulation.scenario!r}; "
+          f"data in {settings.data_dir}")
+    try:
+        with tracking_for_the_stages(settings) as stage_settings:
+            if not run_stages(stage_settings):
+                print_ui_hint(settings)
+                return 1
+            print_summary(stage_settings)
+    except (TrackingServerError, DatabaseUnreachable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(describe_mlflow(settings))
     print_ui_hint(settings)
     return 0
+
+
+def describe_mlflow(settings: Settings) -> str:
+    """Where the runs and registered versions are, and which server shows them."""
+    ui = f"http://127.0.0.1:{settings.mlflow_port}"
+    if is_tracking_server(settings.mlflow_tracking_uri):
+        return f"MLflow: runs and registered versions on the tracking server {settings.mlflow_tracking_uri} (its UI)"
+    if settings.database is not None and not settings.mlflow_tracking_uri:
+        return (f"MLflow: runs and registered versions in schema {MLFLOW_SCHEMA} of {settings.database.masked_url}, "
+                f"their artifacts in {settings.mlflow_artifacts_dir}; this job's tracking server stopped with it, "
+                f"`make up` serves them at {ui}")
+    return (f"MLflow: runs and registered versions in {settings.tracking_uri}, their artifacts in "
+            f"{settings.mlflow_artifacts_dir}; `make up` (or `make mlflow-ui`) shows them at {ui}")
 
 
 def print_summary(settings: Settings) -> None:
@@ -190,7 +251,7 @@ Next: `make up` starts every service on this data ({settings.data_dir}); Ctrl-C 
   Dagster UI       http://127.0.0.1:3000   asset graph, backfills, asset checks; the daemon runs the sensors
   Scoring service  http://127.0.0.1:3001   POST /predict with the champion (BENTOML_HOME={settings.model_store_home})
   Label app        http://127.0.0.1:7860   review and label the alerts (demo login analyst / analyst)
-  MLflow UI        http://127.0.0.1:5000   experiments and the model registry
+  MLflow UI        http://127.0.0.1:5000   experiments and the model registry (the team deployment's tracking server)
 One at a time: make dev, make serve, make label-app, make mlflow-ui.""")
 
 

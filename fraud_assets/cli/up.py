@@ -10,7 +10,11 @@ Starts, each in its own process group, with its output in $FRAUD_DATA_DIR/logs/<
     dagster-daemon   runs the sensors (retraining on failed checks, re-scoring), the schedule and backfills
     service          bentoml serve of the champion (bento/service.py)
     label-app        the Gradio app where analysts review and label alerts (label_app/)
-    mlflow-ui        the MLflow UI over the project's tracking store (skipped when tracking is a remote server)
+    mlflow-ui        embedded: the MLflow UI over MLflow's SQLite file
+    mlflow-server    team deployment (FRAUD_DATABASE_URL): the MLflow tracking server, its tables in the database
+                     (schema `mlflow`), its artifacts under the shared path; every other service (and the runs the
+                     daemon launches) gets FRAUD_MLFLOW_TRACKING_URI pointing at it
+                     Neither starts when FRAUD_MLFLOW_TRACKING_URI names a tracking server elsewhere.
 
 Before starting anything, every port is checked: a taken port is named with the service that wanted it and the
 process that holds it. Then each service is waited for until it answers (the Dagster UI with its code location
@@ -40,12 +44,13 @@ import psutil
 import requests
 
 from fraud_assets.cli.instance import prepare_dagster_home
+from fraud_assets.cli.mlflow_server import prepare_tracking_store, server_command, server_environment, ui_command
 from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.settings import Settings, env_number, env_str
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent  # the console scripts of this environment (dagster-webserver, bentoml, mlflow)
-SERVICE_NAMES = ("dagster-ui", "dagster-daemon", "service", "label-app", "mlflow-ui")
+BIN = Path(sys.executable).parent  # the console scripts of this environment (dagster-webserver, bentoml)
+SERVICE_NAMES = ("dagster-ui", "dagster-daemon", "service", "label-app", "mlflow-ui", "mlflow-server")
 STOP_GRACE_SECONDS = 20.0
 POLL_SECONDS = 1.0
 
@@ -93,6 +98,7 @@ class ManagedService:
     url: str | None
     purpose: str
     probe: Callable[[], str | None]  # a readiness note once ready, None before; raises StartupError on a fatal state
+    environment: dict[str, str] = field(default_factory=dict)  # its own variables, on top of every service's
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     note: str = ""
@@ -191,15 +197,34 @@ def build_services(settings: Settings, up: UpSettings) -> list[ManagedService]:
                        http_probe(f"http://{probe_host}:{up.label_app_port}/",
                                   "log in with a reviewer account (demo: analyst / analyst)")),
     ]
-    if settings.tracking_uri.startswith("sqlite:") or settings.tracking_uri.startswith("file:"):
-        mlflow_url = f"http://{probe_host}:{up.mlflow_port}"
+    mlflow_url = f"http://{probe_host}:{up.mlflow_port}"
+    if starts_tracking_server(settings):
         services.append(ManagedService(
-            "mlflow-ui", "MLflow UI",
-            [str(BIN / "mlflow"), "ui", "--backend-store-uri", settings.tracking_uri, "--host", host,
-             "--port", str(up.mlflow_port), "--workers", "1"],
+            "mlflow-server", "MLflow tracking server", server_command(settings, host, up.mlflow_port),
+            up.mlflow_port, mlflow_url, "experiments, the model registry and their UI",
+            http_probe(f"{mlflow_url}/health", f"runs in the database, artifacts in {settings.mlflow_artifacts_dir}"),
+            environment=server_environment(settings)))
+    elif settings.tracking_uri.startswith(("sqlite:", "file:")):
+        services.append(ManagedService(
+            "mlflow-ui", "MLflow UI", ui_command(settings, host, up.mlflow_port),
             up.mlflow_port, mlflow_url, "experiments and the model registry",
             http_probe(f"{mlflow_url}/health", "experiments and registered versions")))
     return services
+
+
+def starts_tracking_server(settings: Settings) -> bool:
+    """Whether `up` runs the MLflow tracking server: in the team deployment, unless FRAUD_MLFLOW_TRACKING_URI names
+    one."""
+    return settings.database is not None and not settings.mlflow_tracking_uri
+
+
+def tracking_environment(settings: Settings, up: UpSettings) -> dict[str, str]:
+    """FRAUD_MLFLOW_TRACKING_URI of the tracking server `up` runs (on up.mlflow_port, which may not be the default
+    port), for every service; nothing when `up` runs none."""
+    if not starts_tracking_server(settings):
+        return {}
+    probe_host = "127.0.0.1" if up.host in ("0.0.0.0", "::") else up.host
+    return {"FRAUD_MLFLOW_TRACKING_URI": f"http://{probe_host}:{up.mlflow_port}"}
 
 
 def service_environment(settings: Settings) -> dict[str, str]:
@@ -268,8 +293,9 @@ def log_tail(path: Path | None, lines: int = 15) -> str:
 def start(service: ManagedService, environment: dict[str, str], logs_dir: Path) -> None:
     service.log_path = logs_dir / f"{service.name}.log"
     log = service.log_path.open("w")
-    service.process = subprocess.Popen(service.command, cwd=REPOSITORY_ROOT, env=environment, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    service.process = subprocess.Popen(service.command, cwd=REPOSITORY_ROOT, env={**environment, **service.environment},
+                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
     log.close()
     service.started_at = time.monotonic()
 
@@ -291,7 +317,7 @@ def wait_until_ready(services: list[ManagedService], timeout: float) -> None:
             note = service.probe()
             if note is not None:
                 service.ready, service.note = True, note
-                print(f"  ready: {service.title:<16} after {time.monotonic() - service.started_at:5.1f} s", flush=True)
+                print(f"  ready: {service.title:<22} after {time.monotonic() - service.started_at:5.1f} s", flush=True)
         if all(service.ready for service in services):
             return
         if time.monotonic() > deadline:
@@ -354,7 +380,7 @@ def print_ready(services: list[ManagedService], settings: Settings, logs_dir: Pa
     print(f"\nUp: {len(services)} services on the data in {settings.data_dir} (logs in {logs_dir}):")
     for service in services:
         where = service.url or "(no port)"
-        print(f"  {service.title:<16} {where:<24} {service.purpose}; {service.note}")
+        print(f"  {service.title:<22} {where:<24} {service.purpose}; {service.note}")
     print("Ctrl-C stops them all (or `python -m fraud_assets.cli.up --stop` from another terminal).", flush=True)
 
 
@@ -377,6 +403,9 @@ def run_up(settings: Settings, up: UpSettings, only: list[str] | None = None) ->
         return 2
     try:
         environment = service_environment(settings)  # prepares DAGSTER_HOME: checks FRAUD_DATABASE_URL's server first
+        environment.update(tracking_environment(settings, up))
+        if any(service.name == "mlflow-server" for service in services):
+            prepare_tracking_store(settings)
     except (DatabaseUnreachable, ValueError) as error:
         print(f"error: cannot start, nothing was started: {error}", file=sys.stderr)
         return 2
@@ -444,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dagster-port", type=int, help="Dagster UI port (FRAUD_DAGSTER_PORT, default 3000)")
     parser.add_argument("--service-port", type=int, help="scoring service port (FRAUD_SERVICE_PORT, default 3001)")
     parser.add_argument("--label-app-port", type=int, help="label app port (FRAUD_LABEL_APP_PORT, default 7860)")
-    parser.add_argument("--mlflow-port", type=int, help="MLflow UI port (FRAUD_MLFLOW_PORT, default 5000)")
+    parser.add_argument("--mlflow-port", type=int,
+                        help="MLflow UI or tracking server port (FRAUD_MLFLOW_PORT, default 5000)")
     parser.add_argument("--only", help=f"comma-separated subset of {', '.join(SERVICE_NAMES)}")
     parser.add_argument("--stop", action="store_true", help="stop the `up` running on this data folder")
     arguments = parser.parse_args(argv)

@@ -67,6 +67,7 @@ class Settings:
     label_delay_days: int = DEFAULT_LABEL_DELAY_DAYS
     alerts_per_1000_transactions: float = DEFAULT_ALERTS_PER_1000_TRANSACTIONS
     mlflow_tracking_uri: str = ""
+    mlflow_port: int = DEFAULT_MLFLOW_PORT  # the MLflow UI's, or the team deployment's local tracking server's
     bentoml_home: Path | None = None
     retrain_cooldown_seconds: float = 600.0
     # DuckDB's cache of the warehouse in a run's process; without a limit it grows with every day written (up to 80%
@@ -97,7 +98,7 @@ class Settings:
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         if self.database is not None:
-            return f"http://127.0.0.1:{DEFAULT_MLFLOW_PORT}"
+            return f"http://127.0.0.1:{self.mlflow_port}"
         return f"sqlite:///{(self.data_dir / 'mlflow.db').resolve()}"
 
     @property
@@ -186,6 +187,7 @@ class Settings:
             alerts_per_1000_transactions=env_number("FRAUD_ALERTS_PER_1000_TRANSACTIONS",
                                                     DEFAULT_ALERTS_PER_1000_TRANSACTIONS, float),
             mlflow_tracking_uri=env_str("FRAUD_MLFLOW_TRACKING_URI", ""),
+            mlflow_port=env_number("FRAUD_MLFLOW_PORT", DEFAULT_MLFLOW_PORT, int),
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
             retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
             warehouse_memory_limit=env_str("FRAUD_WAREHOUSE_MEMORY_LIMIT", DEFAULT_WAREHOUSE_MEMORY_LIMIT),

@@ -13,7 +13,9 @@ import psutil
 import pytest
 import requests
 
-from fraud_assets.cli.up import UpSettings, build_services, live_group_members, port_problems
+from fraud_assets.cli.mlflow_server import BACKEND_STORE_URI_ENV
+from fraud_assets.cli.up import UpSettings, build_services, live_group_members, port_problems, tracking_environment
+from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.settings import Settings
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -156,3 +158,46 @@ def test_live_group_members_sees_a_running_group_and_not_a_finished_one():
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
     assert live_group_members(child.pid) == []
+
+
+def test_the_team_deployment_runs_the_tracking_server_and_points_every_service_at_it(tmp_path):
+    team = Settings(data_dir=tmp_path, database=DatabaseUrl.parse("postgresql://fraud:secret@db.internal/fraud"))
+    up = UpSettings(host="0.0.0.0", mlflow_port=5123)
+    services = {service.name: service for service in build_services(team, up)}
+    assert "mlflow-ui" not in services
+    tracking = services["mlflow-server"]
+    assert tracking.title == "MLflow tracking server" and tracking.port == 5123
+    assert tracking.command[1] == "server" and "secret" not in " ".join(tracking.command)
+    assert tracking.environment[BACKEND_STORE_URI_ENV] == team.mlflow_backend_store_uri
+    assert tracking_environment(team, up) == {"FRAUD_MLFLOW_TRACKING_URI": "http://127.0.0.1:5123"}
+
+    remote = Settings(data_dir=tmp_path, database=team.database, mlflow_tracking_uri="http://mlflow.internal:5000")
+    assert not {"mlflow-ui", "mlflow-server"} & {service.name for service in build_services(remote, up)}
+    assert tracking_environment(remote, up) == {}
+    assert "mlflow-ui" in {service.name for service in build_services(Settings(data_dir=tmp_path), up)}
+
+
+@pytest.mark.timeout(300)
+def test_up_starts_the_tracking_server_on_postgres_and_ctrl_c_stops_it(postgres_database, tmp_path):
+    (mlflow,) = free_ports(1)
+    environment = {**up_environment(tmp_path / "data"), "FRAUD_DATABASE_URL": postgres_database,
+                   "FRAUD_SHARED_DIR": str(tmp_path / "shared")}
+    process = subprocess.Popen(up_command("--only", "mlflow-server", "--mlflow-port", str(mlflow)),
+                               cwd=REPOSITORY_ROOT, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    groups: list[int] = []
+    try:
+        text = "\n".join(read_until(process, "Ctrl-C stops them all", 240))
+        groups.extend(child.pid for child in psutil.Process(process.pid).children())
+        assert f"MLflow tracking server http://127.0.0.1:{mlflow}" in text, text
+        assert requests.get(f"http://127.0.0.1:{mlflow}/health", timeout=10).text.strip() == "OK"
+        assert "<title>MLflow</title>" in requests.get(f"http://127.0.0.1:{mlflow}/", timeout=10).text
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=120)
+        assert process.returncode == 0 and "Stopped MLflow tracking server" in rest, rest
+        assert port_is_free(mlflow)
+        assert (tmp_path / "shared" / "mlartifacts").is_dir() and not (tmp_path / "data" / "mlflow.db").exists()
+    finally:
+        for group in [process.pid, *groups]:
+            if live_group_members(group):
+                os.killpg(group, signal.SIGKILL)

@@ -1,6 +1,9 @@
-"""MLflow tracking for training runs: dagster-mlflow's resource, with the project's experiment created first so that
-its artifacts live under the data folder (MLflow would otherwise put them in ./mlruns of whatever directory a run
-starts in), and a hook that closes the MLflow run of a failed step.
+"""MLflow tracking for training runs: dagster-mlflow's resource, with the project's experiment created first, and a
+hook that closes the MLflow run of a failed step.
+
+Embedded, the experiment's artifacts live under the data folder (MLflow would otherwise put them in ./mlruns of
+whatever directory a run starts in); against the team deployment's tracking server, they go through the server into
+the shared path (`ensure_experiment`).
 
 MLflow and dagster-mlflow are imported when a run initializes the resource, not when the definitions load.
 """
@@ -33,7 +36,8 @@ class MlflowRunLogger(Protocol):
 @dg.resource(config_schema={
     "experiment_name": dg.Field(str, default_value=EXPERIMENT_NAME),
     "mlflow_tracking_uri": dg.Field(str, description="MLflow tracking URI (sqlite:///... or a tracking server)."),
-    "artifact_location": dg.Field(str, description="Folder of the experiment's artifacts when it is created."),
+    "artifact_location": dg.Field(str, description="Folder of the experiment's artifacts when it is created on a "
+                                  "local store (a tracking server keeps its own)."),
 })
 def mlflow_tracking_in_data_dir(init_context) -> MlflowRunLogger:
     from dagster_mlflow.resources import MlFlow
