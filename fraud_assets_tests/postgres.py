@@ -1,5 +1,6 @@
-"""Pytest fixtures for a real PostgreSQL server: one throwaway cluster per test session (`postgres_cluster`) and a
-fresh, empty database per test (`postgres_database`).
+"""Pytest fixtures for a real PostgreSQL server: one throwaway cluster per test session (`postgres_cluster`), a
+fresh, empty database per test (`postgres_database`), and a cluster of a test's own that it may stop and start
+(`own_cluster`).
 
 Without PostgreSQL installed the tests that use them skip, saying how to install it; under CI (the environment
 variable `CI` set) they fail instead, because CI installs the server and a skip there would hide a missing one.
@@ -85,3 +86,16 @@ def postgres_database(postgres_cluster: LocalCluster) -> Iterator[str]:
         yield dataclasses.replace(postgres_cluster, database=name).url
     finally:
         run_sql(postgres_cluster, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def own_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, LocalCluster]]:
+    """(folder, cluster): a cluster for one test alone, which it may stop and start again (`stop_cluster(folder)`,
+    `start_cluster(folder)`) without disturbing the session's; stopped at the end even when the test fails."""
+    require_postgres()
+    with server_reachable_folder(tmp_path_factory, "own_cluster") as parent:
+        folder = parent / "cluster"
+        try:
+            yield folder, start_cluster(folder)
+        finally:
+            stop_cluster(folder)

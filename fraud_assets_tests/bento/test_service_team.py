@@ -36,7 +36,6 @@ from fraud_assets.core.processes import kill_processes, process_tree
 from fraud_assets.core.served_models import MODEL_NAME, connect_champion_promotions, publish_champion
 from fraud_assets_tests.bento.conftest import REPOSITORY_ROOT, request_rows, service_env
 from fraud_assets_tests.bento.test_service_server import START_TIMEOUT_SECONDS, free_port
-from fraud_assets_tests.postgres import require_postgres, server_reachable_folder
 
 POLL_SECONDS = 2.0
 SWAP_ALLOWANCE_SECONDS = POLL_SECONDS + 1.0  # the issue's bound: the poll interval plus 1 s
@@ -248,16 +247,6 @@ def promote_with_the_cli(version: str, tracking_uri: str, database_url: str, dat
     assert f"version {version} is champion again" in result.stdout
 
 
-@pytest.fixture
-def own_cluster(tmp_path_factory):
-    """A cluster for this test alone (it is stopped and started), stopped at the end even when the test fails."""
-    require_postgres()
-    with server_reachable_folder(tmp_path_factory, "service_team") as parent:
-        folder = parent / "cluster"
-        try:
-            yield folder, start_cluster(folder)
-        finally:
-            stop_cluster(folder)
 
 
 @pytest.mark.timeout(600)

@@ -29,21 +29,10 @@ from fraud_assets_tests.cli.test_crash_recovery import (
     main_job_environment,
     read_lines,
 )
-from fraud_assets_tests.postgres import require_postgres, server_reachable_folder
 
 DOWN_SECONDS = 3  # between the stop and the start
 
 
-@pytest.fixture
-def own_cluster(tmp_path_factory):
-    """A cluster for this test alone, stopped at the end even when the test fails."""
-    require_postgres()
-    with server_reachable_folder(tmp_path_factory, "restarted") as parent:
-        folder = parent / "cluster"
-        try:
-            yield folder, start_cluster(folder)
-        finally:
-            stop_cluster(folder)
 
 
 def warehouse_rows(settings: Settings) -> dict[str, dict[int, int]]:

@@ -34,7 +34,6 @@ from fraud_assets.defs.assets.reviewed_labels import reviewed_labels
 from fraud_assets.defs.resources import build_resources
 from fraud_assets_tests.label_app.test_app import REPOSITORY_ROOT, app_process, free_port
 from fraud_assets_tests.label_app.test_data import case, write_day
-from fraud_assets_tests.postgres import require_postgres, server_reachable_folder
 
 REPLICAS = ("a", "b")
 REVIEWERS_PER_REPLICA = 8
@@ -185,16 +184,6 @@ def test_two_replicas_of_eight_reviewers_each_store_every_label_once_and_reviewe
                                     for transaction_id, row in latest.items())
 
 
-@pytest.fixture
-def own_cluster(tmp_path_factory):
-    """A cluster for this test alone, which it stops and starts; stopped at the end even when the test fails."""
-    require_postgres()
-    with server_reachable_folder(tmp_path_factory, "label_app_outage") as parent:
-        folder = parent / "cluster"
-        try:
-            yield folder, start_cluster(folder)
-        finally:
-            stop_cluster(folder)
 
 
 def submission_waiting_for_a_lock(database_url: str, timeout_seconds: float = 30) -> None:
