@@ -134,7 +134,8 @@ def main() -> int:
         for repeat in range(args.repeats):
             results["embedded"].append(measure_server("embedded", home, scratch / f"embedded_{repeat}", None,
                                                       singles, batch_payloads, args))
-            url = fresh_database(cluster, "bench_online")
+            # A database of its own per repeat: this process creates a store's tables once per URL (online_db).
+            url = fresh_database(cluster, f"bench_online_{repeat}")
             publish_bench_champion(home, url)
             # The replica's own folder: an empty BentoML home, so the champion can only come from the database.
             results["team"].append(measure_server("team", scratch / f"team_home_{repeat}", scratch / f"team_{repeat}",
