@@ -13,6 +13,7 @@ from pathlib import Path
 from bento.decisions import DecisionBatch
 from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.decision_log import append_decisions, connect_any_decision_log, insert_decisions
+from fraud_assets.core.settings import describe_store
 
 logger = logging.getLogger("bentoml.fraud_scoring")  # under "bentoml" so that BentoML's log setup shows it
 
@@ -36,11 +37,6 @@ def _dropped_counter():
 
     return Counter("fraud_decisions_dropped", "Decisions never logged: the buffer was full while the decision log "
                                               "could not be written (FRAUD_SERVICE_DECISION_BUFFER)")
-
-
-def describe(location: Path | DatabaseUrl) -> str:
-    """The decision log's location as logs show it (the database without its password)."""
-    return f"fraud_online.decisions of {location.masked_url}" if isinstance(location, DatabaseUrl) else str(location)
 
 
 class DecisionLogWriter:
@@ -106,7 +102,7 @@ class DecisionLogWriter:
         if self._dropped_unreported == 0:
             logger.error("The decision buffer is full (%d decisions held, FRAUD_SERVICE_DECISION_BUFFER=%d) while "
                          "the decision log at %s cannot be written: new decisions are answered but not logged "
-                         "until it can", self._held_rows, self.buffer_rows, describe(self.location))
+                         "until it can", self._held_rows, self.buffer_rows, describe_store(self.location))
         self._dropped_unreported += rows
         self.dropped_rows += rows
         _dropped_counter().inc(rows)
@@ -119,13 +115,13 @@ class DecisionLogWriter:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 logger.error("The decision log writer did not finish within %g s; %d decisions may be missing from "
-                             "%s", timeout, self._held_rows, describe(self.location))
+                             "%s", timeout, self._held_rows, describe_store(self.location))
                 return
             self._thread = None
         leftover = self._drain()  # submitted after the thread's last look, or never started
         if leftover and not self._write(leftover, attempts=3, on_thread=False):
             logger.error("%d decisions could not be written to %s at shutdown", len(leftover),
-                         describe(self.location))
+                         describe_store(self.location))
 
     def _drain(self) -> list[tuple]:
         self._queued_rows = 0
@@ -162,7 +158,7 @@ class DecisionLogWriter:
         """The first failure of a run is logged with its traceback; the others are counted."""
         if self._failed_attempts == 0:
             logger.exception("Could not append %d decisions to %s; holding them (up to %d, "
-                             "FRAUD_SERVICE_DECISION_BUFFER) and retrying", rows, describe(self.location),
+                             "FRAUD_SERVICE_DECISION_BUFFER) and retrying", rows, describe_store(self.location),
                              self.buffer_rows)
         self._failed_attempts += 1
 
@@ -174,7 +170,7 @@ class DecisionLogWriter:
             dropped, self._dropped_unreported = self._dropped_unreported, 0
         if self._failed_attempts:
             logger.warning("The decision log at %s is written again after %d failed attempts: %d held decisions "
-                           "written", describe(self.location), self._failed_attempts, rows)
+                           "written", describe_store(self.location), self._failed_attempts, rows)
             self._failed_attempts = 0
         if dropped:
             logger.error("%d decisions were dropped while the decision buffer was full (%d dropped since start)",
@@ -186,7 +182,7 @@ class DecisionLogWriter:
             try:
                 connection.close()
             except Exception:
-                logger.exception("Could not close the decision log connection to %s", describe(self.location))
+                logger.exception("Could not close the decision log connection to %s", describe_store(self.location))
 
     def _retry_seconds(self) -> float:
         """The wait before the next attempt: `flush_seconds`, doubling while attempts fail, up to MAX_RETRY_SECONDS."""
@@ -208,5 +204,5 @@ class DecisionLogWriter:
                 self._close_connection()
                 if pending:
                     logger.error("%d decisions could not be written to %s at shutdown", len(pending),
-                                 describe(self.location))
+                                 describe_store(self.location))
                 return

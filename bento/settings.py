@@ -42,9 +42,8 @@ class ServiceSettings:
     """
 
     model_store_home: Path
-    decision_log_path: Path
     reload_marker_path: Path
-    decision_log: StoreLocation  # the SQLite file (decision_log_path) or the team database
+    decision_log: StoreLocation  # $FRAUD_DATA_DIR/decisions.sqlite, or the team database
     database: DatabaseUrl | None = None
     api_key: str = ""
     poll_seconds: float = 5.0
@@ -60,7 +59,6 @@ def service_settings_from_env() -> ServiceSettings:
     base = Settings.from_env()
     settings = ServiceSettings(
         model_store_home=base.model_store_home,
-        decision_log_path=base.decision_log_path,
         reload_marker_path=base.data_dir / "fraud_service.reload",
         decision_log=base.decision_log,
         database=base.database,

@@ -16,9 +16,10 @@ import sys
 import gradio as gr
 
 from fraud_assets.core.database import DatabaseUnreachable
+from fraud_assets.core.settings import describe_store
 from label_app.auth import load_users, make_authenticator, users_or_demo
 from label_app.review_service import API_ENDPOINTS, ReviewService
-from label_app.settings import LabelAppSettings, describe_location
+from label_app.settings import LabelAppSettings
 from label_app.tabs import PRIVATE
 from label_app.tabs.cases import CasesTab
 from label_app.tabs.dashboard import DashboardTab
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
     print(f"Label app on http://{settings.host}:{settings.port} reading exports from {settings.exports_dir}, "
-          f"labels in {describe_location(settings.label_store)}", flush=True)
+          f"labels in {describe_store(settings.label_store)}", flush=True)
     try:
         serve(settings, block=True)
     except ValueError as error:  # a bad users setting or file

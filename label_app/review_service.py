@@ -129,11 +129,8 @@ def database_error_reason(database: DatabaseUrl, error: BaseException) -> str:
     """Why the team database failed, for people: the server and the driver's reason, never the password."""
     if isinstance(error, DatabaseUnreachable):  # its message names the server, the password already masked
         return str(error)
-    error = originating_error(error)
-    reason = " ".join(str(error).split()) or type(error).__name__
-    if database.password:
-        reason = reason.replace(database.password, "***")
-    return f"the connection to PostgreSQL ({database.masked_url}) failed: {reason}"
+    return (f"the connection to PostgreSQL ({database.masked_url}) failed: "
+            f"{database.masked_reason(originating_error(error))}")
 
 
 def originating_error(error: BaseException) -> BaseException:

@@ -47,7 +47,3 @@ class LabelAppSettings:
             users_file=os.environ.get("FRAUD_LABEL_APP_USERS_FILE", "").strip(),
         )
 
-
-def describe_location(location: StoreLocation) -> str:
-    """Where a store is, for people: the file, or the team database's URL with its password masked."""
-    return location.masked_url if isinstance(location, DatabaseUrl) else str(location)

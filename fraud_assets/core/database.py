@@ -73,15 +73,17 @@ class DatabaseUrl:
             ("host", self.host), ("port", self.port), ("dbname", self.database), ("user", self.user),
             ("password", self.password)))
 
+    def masked_reason(self, error: BaseException) -> str:
+        """A driver's error message on one line, with this URL's password replaced by ***."""
+        reason = " ".join(str(error).split()) or type(error).__name__
+        return reason.replace(self.password, "***") if self.password else reason
+
     def unreachable(self, error: BaseException) -> DatabaseUnreachable:
         """A DatabaseUnreachable for a failed connection: host, port, database and user, and the driver's reason
         with the password masked out of it."""
-        reason = " ".join(str(error).split()) or type(error).__name__
-        if self.password:
-            reason = reason.replace(self.password, "***")
         return DatabaseUnreachable(
             f"Cannot connect to PostgreSQL database {self.database!r} on {self.host}:{self.port} as "
-            f"{self.user!r} ({DATABASE_URL_ENV}={self.masked_url}): {reason}")
+            f"{self.user!r} ({DATABASE_URL_ENV}={self.masked_url}): {self.masked_reason(error)}")
 
     def sqlalchemy_url(self, search_path: str) -> str:
         """The URL for SQLAlchemy with psycopg2, its tables in schema `search_path` (MLflow's backend store: Dagster

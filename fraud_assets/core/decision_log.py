@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.online_db import ONLINE_SCHEMA, connect_online
+from fraud_assets.core.online_db import ONLINE_SCHEMA, connect_online, fetch_frame
 from fraud_assets.core.sqlite_wal import connect_wal
 
 DECISIONS_SCHEMA = """
@@ -130,11 +130,7 @@ def read_decisions(location: Path | DatabaseUrl, alerts_only: bool = False, limi
     with closing(connect_any_decision_log(location)) as connection:
         if isinstance(connection, sqlite3.Connection):
             return pd.read_sql_query(sql, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
-        connection.rollback()
-        return frame
+        return fetch_frame(connection, sql)
 
 
 def is_alerted_online(location: Path | DatabaseUrl, transaction_id: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.online_db import ONLINE_SCHEMA, connect_online
+from fraud_assets.core.online_db import ONLINE_SCHEMA, connect_online, fetch_frame
 from fraud_assets.core.sqlite_wal import connect_wal
 
 LABEL_EVENTS_SCHEMA = """
@@ -132,11 +132,7 @@ def query_label_store(location: Path | DatabaseUrl, sql: str) -> pd.DataFrame:
     """The rows of `sql`, in which `{table}` stands for the label events' table, read from `location`."""
     if isinstance(location, DatabaseUrl):
         with closing(connect_postgres_label_store(location)) as connection:
-            with connection.cursor() as cursor:
-                cursor.execute(sql.format(table=f"{ONLINE_SCHEMA}.label_events"))
-                frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
-            connection.rollback()
-        return frame
+            return fetch_frame(connection, sql.format(table=f"{ONLINE_SCHEMA}.label_events"))
     with closing(connect_label_store(location)) as connection:
         return pd.read_sql_query(sql.format(table="label_events"), connection)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
 
 if TYPE_CHECKING:
+    import pandas as pd
     import psycopg2.extensions
 
 ONLINE_SCHEMA = "fraud_online"
@@ -52,6 +53,17 @@ def connect_online(database: DatabaseUrl, tables_name: str, tables_sql: str,
                     raise
                 _ensured.add(key)
     return connection
+
+
+def fetch_frame(connection: psycopg2.extensions.connection, sql: str) -> pd.DataFrame:
+    """The rows of a query as a DataFrame, named by the query's columns; the read-only transaction is ended."""
+    import pandas as pd
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+    connection.rollback()
+    return frame
 
 
 def schema_lock_key(tables_name: str) -> int:

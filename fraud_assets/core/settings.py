@@ -39,6 +39,11 @@ MLFLOW_SCHEMA = "mlflow"  # the tracking server's tables in the team database
 StoreLocation = Path | DatabaseUrl
 
 
+def describe_store(location: StoreLocation) -> str:
+    """Where a store is, for people and logs: the file, or the team database's URL with its password masked."""
+    return location.masked_url if isinstance(location, DatabaseUrl) else str(location)
+
+
 def env_str(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default

@@ -100,9 +100,7 @@ def attach_lake(connection: duckdb.DuckDBPyConnection, catalog: DatabaseUrl, dat
         connection.execute(f"ATTACH {sql_literal('ducklake:postgres:' + catalog.libpq_conninfo)} AS {LAKE_ALIAS} "
                            f"({', '.join(options)})")
     except duckdb.Error as error:
-        reason = " ".join(str(error).split())
-        if catalog.password:
-            reason = reason.replace(catalog.password, "***")
+        reason = catalog.masked_reason(error)
         raise DatabaseUnreachable(f"Cannot attach the DuckLake warehouse whose catalog is PostgreSQL database "
                                   f"{catalog.database!r} on {catalog.host}:{catalog.port} as {catalog.user!r} "
                                   f"({catalog.masked_url}): {reason}") from None

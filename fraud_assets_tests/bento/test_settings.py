@@ -15,7 +15,7 @@ def test_service_settings_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FRAUD_SERVICE_MAX_BATCH", "500")
     settings = service_settings_from_env()
     assert settings.model_store_home == tmp_path / "bentoml"
-    assert settings.decision_log_path == tmp_path / "decisions.sqlite"
+    assert settings.decision_log == tmp_path / "decisions.sqlite" and settings.database is None
     assert settings.reload_marker_path == tmp_path / "fraud_service.reload"
     assert (settings.poll_seconds, settings.max_batch_size, settings.workers, settings.api_key) == (2.5, 500, 1, "")
     monkeypatch.setenv("FRAUD_SERVICE_POLL_SECONDS", "0")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fraud_assets.core.database import DatabaseUrl
-from label_app.settings import LabelAppSettings, describe_location
+from fraud_assets.core.settings import describe_store
+from label_app.settings import LabelAppSettings
 
 
 def test_settings_from_the_environment(monkeypatch, tmp_path):
@@ -18,7 +19,7 @@ def test_settings_from_the_environment(monkeypatch, tmp_path):
     assert settings.exports_dir == tmp_path.resolve() / "exports"
     assert settings.label_store == tmp_path.resolve() / "labels.sqlite"
     assert settings.decision_log == tmp_path.resolve() / "decisions.sqlite"
-    assert settings.database is None and describe_location(settings.label_store) == str(settings.label_store)
+    assert settings.database is None and describe_store(settings.label_store) == str(settings.label_store)
     monkeypatch.setenv("FRAUD_LABEL_APP_PORT", "http")
     with pytest.raises(ValueError, match="FRAUD_LABEL_APP_PORT='http' is not a TCP port"):
         LabelAppSettings.from_env()
@@ -34,7 +35,7 @@ def test_the_team_deployment_keeps_labels_and_decisions_in_the_database(monkeypa
     database = DatabaseUrl.parse("postgresql://fraud:s3cret@db.example:5433/fraud")
     assert settings.label_store == settings.decision_log == settings.database == database
     assert settings.exports_dir == tmp_path.resolve() / "shared" / "exports"
-    assert describe_location(settings.label_store) == "postgresql://fraud:***@db.example:5433/fraud"
+    assert describe_store(settings.label_store) == "postgresql://fraud:***@db.example:5433/fraud"
     monkeypatch.setenv("FRAUD_DATABASE_URL", "mysql://fraud@db.example/fraud")
     with pytest.raises(ValueError, match="must look like postgresql://"):
         LabelAppSettings.from_env()
