@@ -19,7 +19,8 @@ ASSETS = {"raw_transactions", "cleaned_transactions", "rejected_transactions", "
           "scored_predictions", "model_performance", "review_export", "drift_report"}
 CHECKS = {"cleaned_transactions_contract_check", "cleaned_transactions_rejected_share_check",
           "cleaned_transactions_row_count_check", "drift_report_feature_drift_check",
-          "scored_predictions_score_drift_check", "scored_predictions_recall_check"}
+          "scored_predictions_score_drift_check", "scored_predictions_recall_check",
+          "scored_predictions_fraud_wave_check"}
 JOBS = {"daily_ingest_job", "train_model_job", "daily_scoring_job", "simulation_day_job", "model_performance_job"}
 DAILY_JOBS = {"daily_ingest_job", "daily_scoring_job", "simulation_day_job"}
 
@@ -32,6 +33,7 @@ def test_the_code_location_loads_with_everything_the_ui_shows():
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
     assert {key.name for key in graph.asset_check_keys} == CHECKS
     assert {check.name for check in RETRAINING_CHECKS} <= CHECKS
+    assert "scored_predictions_fraud_wave_check" not in {check.name for check in RETRAINING_CHECKS}
     assert {job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")} == JOBS
     assert {sensor.name for sensor in defs.sensors} == {"retrain_on_failed_checks_sensor",
                                                         "rescore_after_retraining_sensor"}

@@ -8,7 +8,7 @@ Unknown keys in a stored card are ignored, so an older or newer card still loads
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 PROMOTION_FIELDS = ("version", "promoted_at", "mlflow_run_id")
@@ -31,6 +31,9 @@ class ModelCard:
     metrics: dict[str, float]  # validation metrics (auprc, roc_auc, recall_at_budget, ...)
     n_analyst_labels: int
     best_iteration: int
+    # The score-drift check's reference: validation rows, and the tail's rows and fraud events (distinct day and
+    # amount) at or above high_score_level; None on cards written before the checks judged by evidence.
+    high_score_reference: dict[str, int] | None = None
     # Set at promotion (None on the card logged with the run):
     version: str | None = None
     promoted_at: str | None = None
@@ -60,7 +63,7 @@ class ModelCard:
     def from_dict(cls, values: dict[str, Any]) -> ModelCard:
         """A card as stored; raises ValueError naming the fields a card must have and this one lacks."""
         known = {item.name for item in fields(cls)} - {"extra"}
-        required = [item.name for item in fields(cls) if item.name not in {*PROMOTION_FIELDS, "extra"}]
+        required = [item.name for item in fields(cls) if item.default is MISSING and item.default_factory is MISSING]
         absent = [name for name in required if name not in values]
         if absent:
             raise ValueError(f"model card lacks {', '.join(absent)}: it was not written by fraud_model")

@@ -31,6 +31,7 @@ DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once
 # The alerts analysts review: per 1,000 transactions of a day, so the budget follows the volume (60 a day at the
 # demo's 20,500 transactions, 600 at PaySim's full 205,000).
 DEFAULT_ALERTS_PER_1000_TRANSACTIONS = 2.92
+DEFAULT_FALSE_RETRAININGS_PER_YEAR = 1.0  # what the watched checks may request by chance in a year without drift
 DEFAULT_WAREHOUSE_MEMORY_LIMIT = "512MB"
 DEFAULT_MLFLOW_PORT = 5000  # the MLflow UI, or the tracking server of the team deployment (FRAUD_MLFLOW_PORT)
 MLFLOW_SCHEMA = "mlflow"  # the tracking server's tables in the team database
@@ -75,6 +76,9 @@ class Settings:
     mlflow_port: int = DEFAULT_MLFLOW_PORT  # the MLflow UI's, or the team deployment's local tracking server's
     bentoml_home: Path | None = None
     retrain_cooldown_seconds: float = 600.0
+    # The retrainings a year the watched checks may request by chance in a world without drift: each check's level on
+    # a day is this over 365 days and the watched checks (fraud_assets/ml/evidence.py).
+    false_retrainings_per_year: float = DEFAULT_FALSE_RETRAININGS_PER_YEAR
     # DuckDB's cache of the warehouse in a run's process; without a limit it grows with every day written (up to 80%
     # of the machine's memory) and a month's backfill would hold the month.
     warehouse_memory_limit: str = DEFAULT_WAREHOUSE_MEMORY_LIMIT
@@ -90,6 +94,9 @@ class Settings:
                              f"of a day), got {self.alerts_per_1000_transactions}")
         if self.label_delay_days < 0:
             raise ValueError(f"FRAUD_LABEL_DELAY_DAYS must be 0 or more, got {self.label_delay_days}")
+        if not 0 < self.false_retrainings_per_year < 365:
+            raise ValueError("FRAUD_FALSE_RETRAININGS_PER_YEAR must be a number above 0 and below 365 (expected false "
+                             f"retrainings in a year without drift), got {self.false_retrainings_per_year}")
 
     @property
     def simulation_days(self) -> int:
@@ -195,6 +202,8 @@ class Settings:
             mlflow_port=env_number("FRAUD_MLFLOW_PORT", DEFAULT_MLFLOW_PORT, int),
             bentoml_home=Path(os.environ["BENTOML_HOME"]).resolve() if os.environ.get("BENTOML_HOME") else None,
             retrain_cooldown_seconds=env_number("FRAUD_RETRAIN_COOLDOWN_SECONDS", 600.0, float),
+            false_retrainings_per_year=env_number("FRAUD_FALSE_RETRAININGS_PER_YEAR",
+                                                  DEFAULT_FALSE_RETRAININGS_PER_YEAR, float),
             warehouse_memory_limit=env_str("FRAUD_WAREHOUSE_MEMORY_LIMIT", DEFAULT_WAREHOUSE_MEMORY_LIMIT),
             database=database_url_from_env(),
             shared_dir=Path(shared_dir).resolve() if shared_dir else None,

@@ -26,6 +26,8 @@ ROW_COUNT_CHECK = dg.AssetCheckKey(CLEANED_TRANSACTIONS, "cleaned_transactions_r
 FEATURE_DRIFT_CHECK = dg.AssetCheckKey(DRIFT_REPORT, "drift_report_feature_drift_check")
 SCORE_DRIFT_CHECK = dg.AssetCheckKey(SCORED_PREDICTIONS, "scored_predictions_score_drift_check")
 RECALL_CHECK = dg.AssetCheckKey(SCORED_PREDICTIONS, "scored_predictions_recall_check")
+# A warning, never a reason to retrain: the champion's high-score tail filled beyond chance (a fraud wave it catches).
+FRAUD_WAVE_CHECK = dg.AssetCheckKey(SCORED_PREDICTIONS, "scored_predictions_fraud_wave_check")
 
 # The checks whose failure after the champion's training window requests a retraining.
 RETRAINING_CHECKS = (FEATURE_DRIFT_CHECK, SCORE_DRIFT_CHECK, RECALL_CHECK)

@@ -5,7 +5,10 @@ Each monitored column has an explicitly chosen method and threshold:
   reference's standard deviation); drifted at >= 0.1, Evidently's own default for this method;
 - categorical and binary columns: Jensen-Shannon distance between the category frequencies; drifted at >= 0.1.
 Both frames are sampled to at most `sample_rows` rows with a fixed seed, so a day's report costs the same at any
-volume. Values are read from the snapshot's measured results (`snapshot.dict()`), never from the configuration.
+volume. A distance says how far a column moved, not whether the day's sample could show it by chance: every column
+also gets the p-value of a two-sample test (Kolmogorov-Smirnov for numbers, chi-square on the category counts), and
+the feature-drift check counts a feature as drifted only when both agree (`evidence.feature_drift_verdict`).
+Values are read from the snapshot's measured results (`snapshot.dict()`), never from the configuration.
 Evidently is imported by `measure_drift` itself: it takes seconds, which only a drift report should pay.
 
 The model's score is measured the same way but reported apart from the features: it does not count towards the
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from fraud_assets.ml.features import build_features
 
@@ -29,7 +33,7 @@ NUMERIC_COLUMNS = ["amount", "oldbalanceOrg", "newbalanceOrig", "oldbalanceDest"
                    "errorBalanceOrig", "errorBalanceDest", "hour_of_day", "amount_to_orig_balance"]
 CATEGORICAL_COLUMNS = ["type", "dest_is_merchant", "drains_origin", "dest_both_zero_nonzero_amount", "orig_new_zero"]
 SCORE_COLUMN = "score"
-DRIFT_TABLE_COLUMNS = ["day", "column", "kind", "method", "score", "threshold", "drifted"]
+DRIFT_TABLE_COLUMNS = ["day", "column", "kind", "method", "score", "threshold", "drifted", "p_value"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,24 @@ def measure_drift(current: pd.DataFrame, reference: pd.DataFrame, day: int) -> D
         kind = "score" if column == SCORE_COLUMN else ("numeric" if column in NUMERIC_COLUMNS else "categorical")
         value = float(measured["value"])
         rows.append([day, column, kind, config["method"], value, float(config["threshold"]),
-                     value >= config["threshold"]])
+                     value >= config["threshold"], two_sample_p_value(current[column], reference[column], kind)])
     table = pd.DataFrame(rows, columns=DRIFT_TABLE_COLUMNS)
     features = table[table["kind"] != "score"]
     return DriftResult(table, float(features["drifted"].mean()), snapshot)
+
+
+def two_sample_p_value(current: pd.Series, reference: pd.Series, kind: str) -> float:
+    """P-value that the two samples come from one distribution: Kolmogorov-Smirnov for numeric columns (and the
+    score), chi-square on the category counts for categorical ones; 1.0 when a sample is empty or has one category."""
+    if kind == "categorical":
+        counts = pd.concat([current.value_counts(), reference.value_counts()], axis=1).fillna(0).to_numpy()
+        if counts.shape[0] < 2 or (counts.sum(axis=0) == 0).any():
+            return 1.0
+        return float(stats.chi2_contingency(counts, correction=False).pvalue)
+    current, reference = current[np.isfinite(current)], reference[np.isfinite(reference)]
+    if len(current) == 0 or len(reference) == 0:
+        return 1.0
+    return float(stats.ks_2samp(current.to_numpy(), reference.to_numpy()).pvalue)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sklearn.metrics import average_precision_score
 
 from fraud_assets.core.schema import PAYSIM_COLUMNS
 from fraud_assets.ml.evaluation import evaluate
+from fraud_assets.ml.evidence import fraud_events
 from fraud_assets.ml.features import FEATURE_COLUMNS, build_features
 from fraud_assets.ml.label_maturity import TrainingWindow
 from fraud_assets.ml.thresholds import ThresholdChoice, choose_threshold, high_precision_level
@@ -93,6 +94,14 @@ class Challenger:
     def expected_high_score_rate(self) -> float:
         """Share of validation rows scoring at or above `high_score_level` (the score-drift check's reference)."""
         return float((self.validation["score"] >= self.high_score_level).mean())
+
+    @property
+    def high_score_reference(self) -> dict[str, int]:
+        """The validation days' rows and, at or above `high_score_level`, their rows and fraud events (the score-drift
+        check's reference count, with its size: `evidence.TailReference`)."""
+        tail = self.validation[self.validation["score"] >= self.high_score_level]
+        return {"validation_rows": len(self.validation), "high_score_rows": len(tail),
+                "high_score_events": fraud_events(tail["day"].to_numpy(), tail["amount"].to_numpy())}
 
     def feature_importance(self) -> dict[str, float]:
         gains = self.trained.booster.get_score(importance_type="total_gain")

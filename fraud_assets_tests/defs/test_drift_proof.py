@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from fraud_assets.cli.instance import prepare_dagster_home
-from fraud_assets.cli.replay import ClockReplay, recall_at_budget, scores_of_version
+from fraud_assets.cli.replay import WATCHED, ClockReplay, recall_at_budget, scores_of_version
 from fraud_assets.core.settings import DEFAULT_ALERTS_PER_1000_TRANSACTIONS, Settings
-from fraud_assets.defs.names import RETRAINING_CHECKS
+from fraud_assets.defs.names import FRAUD_WAVE_CHECK, RECALL_CHECK, RETRAINING_CHECKS
 from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.simulation.settings import SimulationSettings
 
@@ -27,8 +27,8 @@ def replay_for(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     instances = []
 
-    def make(scenario: str, start_day: int = 20, last_day: int = 30) -> ClockReplay:
-        simulation = SimulationSettings(scale=SCALE, scenario=scenario, drift_start_day=start_day,
+    def make(scenario: str, start_day: int = 20, last_day: int = 30, scale: float = SCALE) -> ClockReplay:
+        simulation = SimulationSettings(scale=scale, scenario=scenario, drift_start_day=start_day,
                                         num_days=last_day + 1)
         settings = Settings(data_dir=tmp_path, simulation=simulation, alerts_per_1000_transactions=ALERTS_PER_1000,
                             retrain_cooldown_seconds=0)
@@ -99,3 +99,44 @@ def test_amount_inflation_fails_the_feature_drift_check_from_its_start_and_retra
     before = recall_at_budget(settings, (16, 17))
     after = recall_at_budget(settings, (19, 21))
     assert after >= 0.9 * before
+
+
+def test_a_shifted_pattern_at_low_volume_is_still_caught_and_days_with_few_frauds_say_so(replay_for):
+    """Scale 0.02: about 4,100 transactions and 4 fraud events a day. One day of the shift is too little evidence for
+    any check at one false retraining a year; the recall check pools the matured days and is sure by day 23
+    (bench/README.md, the detection table)."""
+    start, last = 20, 23
+    replay = replay_for("fraud_pattern_shift", start_day=start, last_day=last, scale=0.02)
+    replay.start(FIRST_MODEL_AS_OF)
+    for day in range(FIRST_MODEL_AS_OF + 1, last + 1):
+        replay.advance(day)
+    log = replay.log
+    assert not any(day < start for day in log.failed_checks), log.failed_checks
+    assert log.retrain_requests and start <= log.retrain_requests[0][0] <= last, log.failed_checks
+    recall_statuses = {record.partition: record.event.dagster_event.event_specific_data.metadata["status"].value
+                       for record in replay.instance.event_log_storage.get_asset_check_execution_history(
+                           RECALL_CHECK, limit=100) if record.event is not None and record.partition}
+    assert "too little evidence" in recall_statuses.values(), recall_statuses
+
+
+def test_a_fraud_wave_the_champion_catches_warns_and_requests_no_retraining(replay_for):
+    """Day 16 gets every fraud of days 3-14 again (re-timed into day 16, new ids): the drain pattern the champion
+    learned, about ten times the fraud events of a usual day. The wave check warns; nothing asks for a retraining."""
+    replay = replay_for("none", last_day=16)
+    replay.start(FIRST_MODEL_AS_OF)
+    replay.execute("daily_ingest_job", 16, 16)
+    with duckdb.connect(str(replay.settings.warehouse_path)) as connection:
+        added = connection.execute("""
+            INSERT INTO fraud.cleaned_transactions
+            SELECT 'wave' || substr(transaction_id, 5), event_ts + INTERVAL (24 * (16 - day)) HOUR, 16,
+                   step + 24 * (16 - day), * EXCLUDE (transaction_id, event_ts, day, step)
+            FROM fraud.cleaned_transactions WHERE isFraud = 1 AND day BETWEEN 3 AND 14""").fetchone()[0]
+    assert added > 40
+    scored = replay.execute("daily_scoring_job", 16, 16)
+    evaluations = {e.check_name: e for e in scored.get_asset_check_evaluations()}
+    wave = evaluations[FRAUD_WAVE_CHECK.name]
+    assert not wave.passed and wave.severity == dg.AssetCheckSeverity.WARN, {k: v.value for k, v in wave.metadata.items() if k != "evidence"}
+    assert wave.metadata["status"].value == "tail filled"
+    assert all(evaluations[name].passed for name in WATCHED if name in evaluations), evaluations
+    replay.run_sensors(16)
+    assert replay.log.retrain_requests == []

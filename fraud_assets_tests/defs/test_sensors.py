@@ -51,10 +51,35 @@ def test_handled_failures_days_inside_the_window_in_flight_runs_and_the_cooldown
     assert not cooling.request and "cooldown" in cooling.reason
 
 
-def report_failed_check(instance: dg.DagsterInstance, day: int) -> None:
-    instance.report_runless_asset_event(dg.AssetCheckEvaluation(
+def test_one_episode_one_retraining_a_re_evaluated_day_is_not_new_evidence():
+    # Day 16 failed and was answered (v2 trained as of day 16, validated up to day 15); the re-score of day 16 with v2
+    # fails again under a new run id: the same day, no second retraining.
+    answered = RetrainCursor(handled=[failure(16, "run-a").key], acted_days=[16])
+    rescored = decide_retraining([failure(16, "run-a"), failure(16, "rescore-run")], answered, 15, False, 1e6, 600)
+    assert not rescored.request and "already answered" in rescored.reason
+    assert [f.run_id for f in rescored.new_failures] == ["rescore-run"]  # remembered, never reconsidered
+    # The recall check of the same day once its labels mature: still the same episode.
+    matured = decide_retraining([failure(16, "recall-run", "scored_predictions_recall_check")], answered, 15, False,
+                                1e6, 600)
+    assert not matured.request
+    # A new day that fails is new evidence, and the request names the days and the checks' own words.
+    new_day = decide_retraining([CheckFailure(SCORE_DRIFT_CHECK.name, 17, "run-b", "tail emptied: 0 fraud events")],
+                                answered, 15, False, 1e6, 600)
+    assert new_day.request and new_day.evidence_days == (17,)
+    assert new_day.evidence == ("scored_predictions_score_drift_check day 17: tail emptied: 0 fraud events",)
+
+
+def report_failed_check(instance: dg.DagsterInstance, day: int, evidence: str = "", run_id: str = "") -> None:
+    """A failed evaluation of the score-drift check on `day`, as a run (`run_id`) or outside any run records it."""
+    evaluation = dg.AssetCheckEvaluation(
         asset_key=SCORE_DRIFT_CHECK.asset_key, check_name=SCORE_DRIFT_CHECK.name,
-        passed=False, metadata={}, partition=partition_key_of_day(day)))
+        passed=False, metadata={"evidence": evidence} if evidence else {}, partition=partition_key_of_day(day))
+    if not run_id:
+        instance.report_runless_asset_event(evaluation)
+        return
+    instance.report_dagster_event(run_id=run_id, dagster_event=dg.DagsterEvent(
+        event_type_value=dg.DagsterEventType.ASSET_CHECK_EVALUATION.value, event_specific_data=evaluation,
+        job_name="daily_scoring_job"))
 
 
 def tick(instance, cursor, cooldown_seconds, tmp_path):
@@ -78,6 +103,20 @@ def test_the_sensor_on_a_real_instance_does_not_storm(tmp_path):
         cooling = tick(instance, again.cursor, 3600, tmp_path)
         assert cooling.run_requests == [] and "cooldown" in cooling.skip_message
         assert len(tick(instance, cooling.cursor, 0, tmp_path).run_requests) == 1
+
+
+def test_the_sensor_answers_a_day_once_and_quotes_its_evidence(tmp_path):
+    with dg.instance_for_test() as instance:
+        report_failed_check(instance, 20, "tail emptied: 0 fraud events in the high-score tail on day 20")
+        first = tick(instance, None, 0, tmp_path)
+        (request,) = first.run_requests
+        assert "day 20: tail emptied: 0 fraud events" in request.tags["fraud/evidence"]
+        report_failed_check(instance, 20, "tail emptied again, after the re-score", run_id="rescore-run")
+        again = tick(instance, first.cursor, 0, tmp_path)
+        assert again.run_requests == [] and "already answered" in again.skip_message
+        report_failed_check(instance, 21, "tail emptied on day 21")  # the next day: new evidence
+        (next_request,) = tick(instance, again.cursor, 0, tmp_path).run_requests
+        assert "day 21: tail emptied on day 21" in next_request.tags["fraud/evidence"]
 
 
 @pytest.mark.parametrize("newest, expected", [(None, ["clock-day-0"]), (4, ["clock-day-5", "clock-recall-check-day-3"]),

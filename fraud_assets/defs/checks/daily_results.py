@@ -25,11 +25,13 @@ def report_daily_results(
     check: dg.AssetCheckKey,
     results: dict[str, DailyResult],
     blocking: bool = False,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult | None:
-    """Record one evaluation of `check` per partition key in `results` (see the module docstring)."""
+    """Record one evaluation of `check` per partition key in `results` (see the module docstring); a failure has
+    `severity` (WARN: shown, never a reason to stop or retrain)."""
     if context.has_partition_key:  # a run of one partition key: Dagster records the partition itself
         (result,) = results.values()
-        return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata)
+        return dg.AssetCheckResult(passed=result.passed, metadata=result.metadata, severity=severity)
     judged = checked_materializations(context.instance, check.asset_key, list(results))
     for partition_key, result in results.items():
         context.op_execution_context.log_event(
@@ -38,6 +40,7 @@ def report_daily_results(
                 check_name=check.name,
                 passed=result.passed,
                 metadata=result.metadata,
+                severity=severity,
                 partition=partition_key,
                 target_materialization_data=judged.get(partition_key),
             )

@@ -1,16 +1,31 @@
-"""Drift checks: the share of drifted features in the day's drift report, and the count of transactions in the
-champion's high-score tail (a shift in how fraudsters behave)."""
+"""Drift checks: the share of drifted features in the day's drift report, the fraud events in the champion's
+high-score tail (a shift in how fraudsters behave empties it), and a warning when that tail fills (a fraud wave).
+Each judges by the evidence it has (fraud_assets/ml/evidence.py)."""
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from fraud_assets.core.served_models import ChampionModel
 from fraud_assets.defs.checks.daily_results import DailyResult, daily_check, report_daily_results
-from fraud_assets.defs.names import DRIFT_REPORT, FEATURE_DRIFT_CHECK, FRAUD_MODEL, SCORE_DRIFT_CHECK
+from fraud_assets.defs.names import (
+    DRIFT_REPORT,
+    FEATURE_DRIFT_CHECK,
+    FRAUD_MODEL,
+    FRAUD_WAVE_CHECK,
+    SCORE_DRIFT_CHECK,
+)
 from fraud_assets.defs.partitions import day_of_partition_key
 from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
 from fraud_assets.defs.resources.warehouse import WAREHOUSE_SCHEMA, read_stored_days, table_exists
+from fraud_assets.ml.evidence import (
+    TailDays,
+    TailReference,
+    feature_drift_verdict,
+    split_tail_days,
+    tail_shift_verdict,
+)
 
 
 class FeatureDriftCheckConfig(dg.Config):
@@ -18,10 +33,13 @@ class FeatureDriftCheckConfig(dg.Config):
 
 
 def drift_report_feature_drift_check(
-    context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, warehouse: DuckDBResource
+    context: dg.AssetCheckExecutionContext, config: FeatureDriftCheckConfig, warehouse: DuckDBResource,
+    retrain_policy: RetrainPolicy,
 ) -> dg.AssetCheckResult | None:
     """The share of drifted features stays below its threshold (a population drift, such as inflated amounts or a new
-    type mix). Reads the days' drift tables (a row per monitored column) from the warehouse."""
+    type mix). A feature has drifted when its distance is past its threshold and its two-sample test says the day's
+    sample could not show that distance by chance (`evidence.feature_drift_verdict`), at the level the false
+    retrainings a year leave. Reads the days' drift tables (a row per monitored column) from the warehouse."""
     days = [day_of_partition_key(key) for key in context.partition_keys]
     with warehouse.get_connection() as connection:
         report = (read_stored_days(connection, DRIFT_REPORT.path[-1], min(days), max(days))
@@ -33,23 +51,39 @@ def drift_report_feature_drift_check(
             results[key] = DailyResult(True, {"status": "no drift report for this day (no rows, or no reference yet)",
                                               "threshold": config.max_share_drifted})
             continue
-        share = float(day_rows["share_drifted"].iloc[0])
-        drifted = day_rows[(day_rows["kind"] != "score") & day_rows["drifted"]]["column"].tolist()
-        results[key] = DailyResult(share < config.max_share_drifted, {
-            "share_drifted": share, "threshold": config.max_share_drifted,
-            "drifted_features": ", ".join(drifted) or "none", "reference": str(day_rows["reference"].iloc[0])})
+        if "p_value" not in day_rows or day_rows["p_value"].isna().any():
+            results[key] = DailyResult(True, {"status": "the stored report predates the two-sample tests: "
+                                                        "materialize drift_report for this day again",
+                                              "threshold": config.max_share_drifted})
+            continue
+        verdict = feature_drift_verdict(day_rows, config.max_share_drifted, retrain_policy.level_per_check_day)
+        results[key] = DailyResult(verdict.passed, {**verdict.metadata,
+                                                    "reference": str(day_rows["reference"].iloc[0])})
     return report_daily_results(context, FEATURE_DRIFT_CHECK, results)
 
 
-DAY_SCORES_SQL = f"SELECT score FROM {WAREHOUSE_SCHEMA}.scored_predictions WHERE day = ?"
+# Per day of two ranges (a champion's first live days, the judged window): its rows scored by one model version, and
+# the fraud events (distinct amounts) of its tail.
+TAIL_BY_DAY_SQL = f"""
+    SELECT day, count(*) AS scored_rows, count(DISTINCT amount) FILTER (WHERE score >= ?) AS tail_events,
+           count(*) FILTER (WHERE score >= ?) AS tail_rows
+    FROM {WAREHOUSE_SCHEMA}.scored_predictions
+    WHERE (day BETWEEN ? AND ? OR day BETWEEN ? AND ?) AND model_version = ?
+    GROUP BY day ORDER BY day"""
 DAY_MODEL_VERSIONS_SQL = (f"SELECT DISTINCT model_version FROM {WAREHOUSE_SCHEMA}.scored_predictions WHERE day = ? "
                           "ORDER BY model_version")
 
 
 class ScoreDriftCheckConfig(dg.Config):
-    max_ratio: float = 2.0  # fails when the day's high-score count is above max_ratio times the expected count,
-    min_ratio: float = 0.5  # or below min_ratio times it,
-    min_z: float = 3.0  # and the gap is beyond sampling noise (Poisson z-score of the count)
+    min_ratio: float = 0.5  # fails when the tail holds this share of its expected fraud events or less, beyond chance
+    scan_days: int = 3  # the trailing windows judged: the day alone, with the day before, ... up to this many days
+    live_reference_days: int = 7  # the first days the champion scored after its window join its reference
+
+
+class FraudWaveCheckConfig(dg.Config):
+    max_ratio: float = 2.0  # warns when the tail holds this many times its expected fraud events or more, beyond chance
+    scan_days: int = 1  # a wave is a day's: the day alone
+    live_reference_days: int = 7
 
 
 def scored_predictions_score_drift_check(
@@ -57,41 +91,86 @@ def scored_predictions_score_drift_check(
     config: ScoreDriftCheckConfig,
     warehouse: DuckDBResource,
     model_registry: ModelRegistry,
+    retrain_policy: RetrainPolicy,
 ) -> dg.AssetCheckResult | None:
-    """How many transactions score in the champion's high-score tail stays near what its validation days showed.
+    """The champion's high-score tail has not emptied: the fraud it recognises still arrives.
 
-    A change in how fraudsters behave touches about 0.1% of rows, too few for a population drift test, but it
-    empties (or floods) the high-score tail: the scores at or above the level where the champion's validation
-    precision was 0.9, so that the daily count there follows the count of fraud the model recognises.
-    Reads only the day's scores and model versions from the warehouse, a day at a time.
+    A change in how fraudsters behave touches about 0.1% of rows, too few for a population drift test, but it empties
+    the high-score tail: the scores at or above the level where the champion's validation precision was 0.9. The
+    day's fraud events there (and those of the day with the days before it, up to `scan_days` after the champion's
+    window) are compared with the count of its validation days and of its first live days by an exact two-sample
+    test (`evidence.split_tail_days`, `evidence.tail_shift_verdict`). A tail that fills is a fraud wave the champion
+    catches, reported by `scored_predictions_fraud_wave_check`, not a reason to retrain. Reads a per-day aggregate
+    of at most `live_reference_days + scan_days` days from the warehouse.
     """
+    return report_daily_results(context, SCORE_DRIFT_CHECK, tail_results(
+        context, warehouse, model_registry, retrain_policy.level_per_check_day, config.min_ratio, config.scan_days,
+        config.live_reference_days, "drop"))
+
+
+def scored_predictions_fraud_wave_check(
+    context: dg.AssetCheckExecutionContext,
+    config: FraudWaveCheckConfig,
+    warehouse: DuckDBResource,
+    model_registry: ModelRegistry,
+    retrain_policy: RetrainPolicy,
+) -> dg.AssetCheckResult | None:
+    """A warning when the champion's high-score tail fills beyond chance: more fraud the champion recognises than its
+    validation days showed, a fraud wave for analysts to staff for. Never requests retraining (the champion catches
+    it); an emptied tail, a fallen recall and feature drift do. Judged at the watched checks' level, so that it
+    speaks as rarely by chance. Reads a per-day aggregate of at most `live_reference_days + scan_days` days."""
+    results = tail_results(context, warehouse, model_registry, retrain_policy.level_per_check_day, config.max_ratio,
+                           config.scan_days, config.live_reference_days, "rise")
+    return report_daily_results(context, FRAUD_WAVE_CHECK, results, severity=dg.AssetCheckSeverity.WARN)
+
+
+def tail_results(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource, model_registry: ModelRegistry,
+                 level: float, ratio_limit: float, scan_days: int, live_reference_days: int,
+                 direction: str) -> dict[str, DailyResult]:
+    """Each judged day's tail verdict against the champion's card (see `tail_shift_verdict`)."""
     champion = model_registry.load_champion()
+    reference = TailReference.of_card(champion.card.high_score_reference) if champion else None
     results = {}
     with warehouse.get_connection() as connection:
         for key in context.partition_keys:
             day = day_of_partition_key(key)
-            scores = connection.execute(DAY_SCORES_SQL, [day]).fetchnumpy()["score"]
-            if champion is None or len(scores) == 0:
-                results[key] = DailyResult(False, {"status": "no champion" if champion is None else "no scored rows"})
-                continue
             versions = [row[0] for row in connection.execute(DAY_MODEL_VERSIONS_SQL, [day]).fetchall()]
-            verdict = alert_rate_verdict(scores, champion.card.high_score_level,
-                                         champion.card.expected_high_score_rate, config)
-            results[key] = DailyResult(verdict.pop("passed"), {**verdict, "champion_version": champion.version,
-                                                               "scored_by": ", ".join(versions)})
-    return report_daily_results(context, SCORE_DRIFT_CHECK, results)
+            status = tail_unjudged_status(champion, reference, versions)
+            if status:
+                results[key] = DailyResult(True, {"status": status, "evidence": status,
+                                                  "scored_by": ", ".join(versions) or "none"})
+                continue
+            last_validation_day = champion.card.last_validation_day
+            level_score = champion.card.high_score_level
+            by_day = connection.execute(TAIL_BY_DAY_SQL, [
+                level_score, level_score, last_validation_day + 1, last_validation_day + live_reference_days,
+                day - scan_days + 1, day, champion.version]).fetchdf()
+            scored = TailDays(by_day["day"].astype(int).tolist(), by_day["scored_rows"].astype(int).tolist(),
+                              by_day["tail_events"].astype(int).tolist())
+            with_live_days, window = split_tail_days(scored, reference, day, last_validation_day,
+                                                     live_reference_days, scan_days)
+            verdict = tail_shift_verdict(window, with_live_days, level, ratio_limit, direction)
+            results[key] = DailyResult(verdict.passed, {
+                **verdict.metadata, "tail_rows": int(by_day["tail_rows"].iloc[-1]),
+                "score_level": round(level_score, 4),
+                "champion_version": champion.version, "scored_by": ", ".join(versions)})
+    return results
 
 
-def alert_rate_verdict(scores: np.ndarray, level: float, expected_rate: float, config: ScoreDriftCheckConfig) -> dict:
-    """Compare the count of scores at or above `level` with its expectation (a Poisson test with a ratio band)."""
-    observed = int((scores >= level).sum())
-    expected = max(expected_rate * len(scores), 1e-9)
-    ratio = observed / expected
-    z = (observed - expected) / np.sqrt(expected)
-    outside = ratio > config.max_ratio or ratio < config.min_ratio
-    return {"passed": not (outside and abs(z) >= config.min_z), "score_level": round(level, 4), "observed": observed,
-            "expected": round(expected, 2), "ratio": round(ratio, 3), "z_score": round(float(z), 2),
-            "ratio_band": f"{config.min_ratio}..{config.max_ratio}", "min_z": config.min_z}
+def tail_unjudged_status(champion: ChampionModel | None, reference: TailReference | None,
+                         versions: list[str]) -> str | None:
+    """Why a day's tail cannot be judged against the champion, or None when it can."""
+    if champion is None:
+        return "no champion"
+    if not versions:
+        return "no scored rows"
+    if reference is None:
+        return (f"champion v{champion.version}'s card has no tail reference (trained before the checks judged by "
+                "evidence): not judged until a retrained champion is promoted")
+    if champion.version not in versions:
+        return (f"scored by v{', v'.join(versions)}, not by the champion v{champion.version}: judged once the day is "
+                "scored again")
+    return None
 
 
 def build_drift_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChecksDefinition]:
@@ -99,4 +178,5 @@ def build_drift_checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetChec
     return [
         daily_check(FEATURE_DRIFT_CHECK, partitions, drift_report_feature_drift_check),
         daily_check(SCORE_DRIFT_CHECK, partitions, scored_predictions_score_drift_check, additional_deps=[FRAUD_MODEL]),
+        daily_check(FRAUD_WAVE_CHECK, partitions, scored_predictions_fraud_wave_check, additional_deps=[FRAUD_MODEL]),
     ]

@@ -39,5 +39,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "app_exports": AppExports(exports_dir=str(settings.exports_dir)),
         "drift_reports": DriftReports(reports_dir=str(settings.reports_dir)),
         "review_policy": ReviewPolicy.from_settings(settings),
-        "retrain_policy": RetrainPolicy(cooldown_seconds=settings.retrain_cooldown_seconds),
+        "retrain_policy": RetrainPolicy(cooldown_seconds=settings.retrain_cooldown_seconds,
+                                        false_retrainings_per_year=settings.false_retrainings_per_year),
     }
