@@ -87,6 +87,7 @@ class DayFigures:
 
     day: int
     rows: int
+    tail_rows: int
     tail_events: int
     fraud_events: int
     caught_events: int
@@ -102,18 +103,19 @@ def day_figures(day: int, rows: pd.DataFrame, champion: Challenger) -> DayFigure
     fraud = rows["isFraud"].to_numpy() == 1
     amount = rows["amount"]
     sample = sample_rows(rows, DRIFT_SAMPLE_ROWS, DRIFT_SEED)
-    current = monitored_frame(sample, predict_scores(champion.trained.booster, build_features(sample)))
+    current = monitored_frame(sample, pd.Series(scores, index=rows.index).loc[sample.index].to_numpy())
     reference = champion.reference_sample
     reference_frame = monitored_frame(reference, reference["score"].to_numpy())
     drift = measure_drift(current, reference_frame, day)
-    return DayFigures(day, len(rows), int(amount[tail].nunique()), int(amount[fraud].nunique()),
+    return DayFigures(day, len(rows), int(tail.sum()), int(amount[tail].nunique()), int(amount[fraud].nunique()),
                       int(amount[fraud & alerted].nunique()), drift.table)
 
 
 @dataclass
 class WorldResult:
     requests: list[tuple[int, list[str], str]] = field(default_factory=list)  # (day, checks failed, their evidence)
-    failures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHECKS, 0))
+    tail_rows: list[int] = field(default_factory=list)  # per judged day, for the count's dispersion
+    tail_events: list[int] = field(default_factory=list)
     too_little: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CHECKS, 0))
     judged_days: int = 0
 
@@ -142,15 +144,16 @@ def judge_world(settings: SimulationSettings, champion: Challenger, last_day: in
             days = [figures[d] for d in range(max(matured - RECALL_SCAN_DAYS + 1, first_after_window), matured + 1)]
             verdicts["recall"] = recall_verdict(RecallDays([f.day for f in days], [f.fraud_events for f in days],
                                                            [f.caught_events for f in days]), RECALL_FLOOR, level)
+        if day < count_from:
+            continue
         for name, verdict in verdicts.items():
             if verdict.status == TOO_LITTLE_EVIDENCE:
                 result.too_little[name] += 1
             if not verdict.passed:
-                result.failures[name] += 1
                 failed[name] = verdict.evidence
-        if day < count_from:
-            continue
         result.judged_days += 1
+        result.tail_rows.append(figures[day].tail_rows)
+        result.tail_events.append(figures[day].tail_events)
         if failed:
             result.requests.append((day, list(failed), " | ".join(f"{k}: {v}" for k, v in failed.items())))
             if stop_at_first:
@@ -187,9 +190,13 @@ def main() -> None:
         stationary = judge_world(base, champion, none_days - 1, level, count_from=0, stop_at_first=False)
         for day, _, evidence in stationary.requests:
             print(f"  scale {scale} none: false request on day {day}: {evidence}")
-        row = {"scale": scale, "frauds a day": None, "none days": stationary.judged_days,
-               "false retrainings": len(stationary.requests),
-               **{f"too little evidence ({name})": stationary.too_little[name] for name in CHECKS}}
+        row = {"scale": scale, "frauds a day": round(float(champion.validation["label"].sum()) / 3, 1),
+               "none days": stationary.judged_days, "false retrainings": len(stationary.requests),
+               **{f"too little evidence ({name})": stationary.too_little[name] for name in CHECKS},
+               # the tail's count from day to day: rows come in pairs (a transfer and its cash-out), events do not
+               "tail rows mean/var": f"{np.mean(stationary.tail_rows):.1f}/{np.var(stationary.tail_rows, ddof=1):.1f}",
+               "tail events mean/var": (f"{np.mean(stationary.tail_events):.1f}/"
+                                        f"{np.var(stationary.tail_events, ddof=1):.1f}")}
         for scenario in SCENARIOS:
             drifted = SimulationSettings(scale=scale, num_days=DRIFT_START + args.drift_days, scenario=scenario,
                                          drift_start_day=DRIFT_START)
@@ -201,7 +208,6 @@ def main() -> None:
                 print(f"  scale {scale} {scenario}: detected on day {day}: {evidence}")
             else:
                 row[scenario] = f"not in {args.drift_days} days"
-        row["frauds a day"] = round(float(champion.validation["label"].sum()) / 3, 1)
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         print(pd.DataFrame([row]).to_string(index=False), flush=True)

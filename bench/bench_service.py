@@ -98,7 +98,7 @@ def train_bench_champion(home: Path) -> None:
     # placeholders.
     card = ModelCard(threshold=threshold, threshold_strategy="bench", expected_precision=0.0, expected_recall=0.0,
                      expected_alerts_per_day=0.0, alert_budget_per_day=0.0,
-                     high_score_level=threshold, expected_high_score_rate=0.0, alerts_per_1000_transactions=10.0,
+                     high_score_level=threshold, alerts_per_1000_transactions=10.0,
                      feature_columns=list(FEATURE_COLUMNS),
                      training_window={"first_train_day": 0, "last_train_day": 5}, label_delay_days=0, metrics={},
                      n_analyst_labels=0, best_iteration=199, version="bench", promoted_at="bench",

@@ -23,7 +23,6 @@ class ModelCard:
     expected_alerts_per_day: float
     alert_budget_per_day: float  # the budget on the validation days, a day on average
     high_score_level: float  # the score above which validation precision was 0.9 (the score-drift check's tail)
-    expected_high_score_rate: float  # the share of validation rows at or above high_score_level
     alerts_per_1000_transactions: float  # the analysts' budget the threshold and the recall check use
     feature_columns: list[str]
     training_window: dict[str, int]  # TrainingWindow.as_dict(): as_of, train and validation days

@@ -91,11 +91,6 @@ class Challenger:
         return self.threshold.threshold if np.isnan(level) else level
 
     @property
-    def expected_high_score_rate(self) -> float:
-        """Share of validation rows scoring at or above `high_score_level` (the score-drift check's reference)."""
-        return float((self.validation["score"] >= self.high_score_level).mean())
-
-    @property
     def high_score_reference(self) -> dict[str, int]:
         """The validation days' rows and, at or above `high_score_level`, their rows and fraud events (the score-drift
         check's reference count, with its size: `evidence.TailReference`)."""

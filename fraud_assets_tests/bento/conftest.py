@@ -46,7 +46,7 @@ class TrainedChampion:
         return ModelCard(
             threshold=TEST_THRESHOLD, threshold_strategy="alert_budget", expected_precision=0.8, expected_recall=0.7,
             expected_alerts_per_day=12.0, alert_budget_per_day=12.0,
-            high_score_level=0.95, expected_high_score_rate=0.002, alerts_per_1000_transactions=2.92,
+            high_score_level=0.95, alerts_per_1000_transactions=2.92,
             feature_columns=list(FEATURE_COLUMNS), training_window=TEST_TRAINING_WINDOW,
             label_delay_days=1, metrics={"auprc": 0.9, "roc_auc": 0.99}, n_analyst_labels=0, best_iteration=39,
             version=version, promoted_at="2025-02-01T00:00:00+00:00", mlflow_run_id="test",

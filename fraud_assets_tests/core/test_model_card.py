@@ -11,7 +11,7 @@ from fraud_assets.core.model_card import ModelCard
 CARD = ModelCard(
     threshold=0.73, threshold_strategy="alert_budget", expected_precision=0.5, expected_recall=0.9,
     expected_alerts_per_day=58.0, alert_budget_per_day=60.0, high_score_level=0.95,
-    expected_high_score_rate=0.001, alerts_per_1000_transactions=2.92,
+    alerts_per_1000_transactions=2.92,
     feature_columns=["amount", "log_amount"], training_window={"as_of_day": 15, "last_validation_day": 14},
     label_delay_days=1, metrics={"auprc": 0.98}, n_analyst_labels=3, best_iteration=41,
 )

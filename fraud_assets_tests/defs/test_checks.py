@@ -1,10 +1,13 @@
-"""The checks' own reading of the warehouse's figures, on hand-made frames (their statistics: ml/test_evidence.py)."""
+"""The checks' own reading of the warehouse's figures, and the drift report's reuse of a stored day, on hand-made
+frames (the statistics: ml/test_evidence.py)."""
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from fraud_assets.defs.assets.drift_report import stored_report
 from fraud_assets.defs.checks.drift import tail_unjudged_status
 from fraud_assets.defs.checks.performance import day_recall_events
 
@@ -38,3 +41,22 @@ def test_a_tail_is_judged_only_against_the_champion_that_scored_it_with_a_refere
     assert "no tail reference" in tail_unjudged_status(Champion("2", None), None, ["2"])
     assert "not by the champion v2" in tail_unjudged_status(Champion("2", reference), object(), ["1"])
     assert tail_unjudged_status(Champion("2", reference), object(), ["2"]) is None
+
+
+def test_a_stored_drift_report_without_its_two_sample_tests_is_measured_again(tmp_path):
+    """A day reported before the p-values existed (the column added empty) is not kept by a new materialization, so
+    the feature-drift check's advice to materialize it again works."""
+    report = tmp_path / "drift_report_day_020.html"
+    report.write_text("<html></html>")
+    with duckdb.connect() as connection:
+        connection.execute("CREATE SCHEMA fraud")
+        connection.execute(
+            "CREATE TABLE fraud.drift_report AS SELECT 20 AS day, 'amount' AS \"column\", 'numeric' AS kind, "
+            "'wasserstein' AS method, 0.02 AS score, 0.1 AS threshold, false AS drifted, "
+            "CAST(NULL AS DOUBLE) AS p_value, 0.0 AS share_drifted, 'champion v1 training sample' AS reference, "
+            f"5000 AS reference_rows, '{report}' AS report_path, 'rows 1:2; champion v1' AS data_fingerprint")
+        assert stored_report(connection, 20, "rows 1:2; champion v1") is None
+        connection.execute("UPDATE fraud.drift_report SET p_value = 0.4")
+        kept = stored_report(connection, 20, "rows 1:2; champion v1")
+        assert kept is not None and kept.table["p_value"].tolist() == [0.4]
+        assert stored_report(connection, 20, "rows 9:9; champion v2") is None

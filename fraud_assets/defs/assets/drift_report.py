@@ -98,7 +98,7 @@ def drift_report(
                 fraud_rate_matured=float(item.current["isFraud"].mean()) if item.day <= matured_through else np.nan)
             replace_day(connection, item.day, {TABLE: last_table})
             drifted = saved.table[saved.table["drifted"] & (saved.table["kind"] != "score")]
-            summaries.append(f"day {item.day}: {saved.share_drifted:.0%} of features drifted "
+            summaries.append(f"day {item.day}: {saved.share_drifted:.0%} of features past the distance threshold "
                              f"({', '.join(drifted['column']) or 'none'}) vs {saved.reference}; report "
                              f"{saved.report_path}")
             progress.day_done(item.day, len(item.current))
@@ -141,12 +141,13 @@ def rows_fingerprint(connection, first_day: int, last_day: int) -> str:
 
 
 def stored_report(connection, day: int, fingerprint: str) -> SavedDrift | None:
-    """The day's stored report when it was measured on what `fingerprint` names and its HTML is still there."""
-    if "data_fingerprint" not in table_columns(connection, TABLE):
+    """The day's stored report when it was measured on what `fingerprint` names, with its two-sample tests, and its HTML
+    is still there."""
+    if not {"data_fingerprint", "p_value"} <= table_columns(connection, TABLE):
         return None
     stored = read_stored_days(connection, TABLE, day, day)
-    if stored.empty or set(stored["data_fingerprint"]) != {fingerprint}:
-        return None
+    if stored.empty or set(stored["data_fingerprint"]) != {fingerprint} or stored["p_value"].isna().any():
+        return None  # measured on other rows, or before the two-sample tests
     first = stored.iloc[0]
     if not Path(first["report_path"]).exists():
         return None

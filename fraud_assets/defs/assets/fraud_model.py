@@ -316,7 +316,6 @@ def model_card(challenger: Challenger, window: TrainingWindow, review_policy: Re
         expected_alerts_per_day=challenger.threshold.expected_alerts_per_day,
         alert_budget_per_day=challenger.threshold.alert_budget_per_day,
         high_score_level=challenger.high_score_level,
-        expected_high_score_rate=challenger.expected_high_score_rate,
         high_score_reference=challenger.high_score_reference,
         alerts_per_1000_transactions=review_policy.alerts_per_1000_transactions,
         feature_columns=list(FEATURE_COLUMNS),

@@ -53,7 +53,8 @@ def drift_report_feature_drift_check(
             continue
         if "p_value" not in day_rows or day_rows["p_value"].isna().any():
             results[key] = DailyResult(True, {"status": "the stored report predates the two-sample tests: "
-                                                        "materialize drift_report for this day again",
+                                                        "materialize drift_report for this day again (it measures "
+                                                        "the day anew)",
                                               "threshold": config.max_share_drifted})
             continue
         verdict = feature_drift_verdict(day_rows, config.max_share_drifted, retrain_policy.level_per_check_day)
@@ -62,16 +63,16 @@ def drift_report_feature_drift_check(
     return report_daily_results(context, FEATURE_DRIFT_CHECK, results)
 
 
-# Per day of two ranges (a champion's first live days, the judged window): its rows scored by one model version, and
-# the fraud events (distinct amounts) of its tail.
+# Per day of two ranges (a champion's first live days; the judged days and their windows): its rows scored by one
+# model version, and the fraud events (distinct amounts) of its tail.
 TAIL_BY_DAY_SQL = f"""
     SELECT day, count(*) AS scored_rows, count(DISTINCT amount) FILTER (WHERE score >= ?) AS tail_events,
            count(*) FILTER (WHERE score >= ?) AS tail_rows
     FROM {WAREHOUSE_SCHEMA}.scored_predictions
     WHERE (day BETWEEN ? AND ? OR day BETWEEN ? AND ?) AND model_version = ?
     GROUP BY day ORDER BY day"""
-DAY_MODEL_VERSIONS_SQL = (f"SELECT DISTINCT model_version FROM {WAREHOUSE_SCHEMA}.scored_predictions WHERE day = ? "
-                          "ORDER BY model_version")
+DAY_MODEL_VERSIONS_SQL = (f"SELECT DISTINCT day, model_version FROM {WAREHOUSE_SCHEMA}.scored_predictions "
+                          "WHERE day BETWEEN ? AND ? ORDER BY day, model_version")
 
 
 class ScoreDriftCheckConfig(dg.Config):
@@ -100,8 +101,8 @@ def scored_predictions_score_drift_check(
     day's fraud events there (and those of the day with the days before it, up to `scan_days` after the champion's
     window) are compared with the count of its validation days and of its first live days by an exact two-sample
     test (`evidence.split_tail_days`, `evidence.tail_shift_verdict`). A tail that fills is a fraud wave the champion
-    catches, reported by `scored_predictions_fraud_wave_check`, not a reason to retrain. Reads a per-day aggregate
-    of at most `live_reference_days + scan_days` days from the warehouse.
+    catches, reported by `scored_predictions_fraud_wave_check`, not a reason to retrain. Reads one per-day aggregate
+    of the judged days, the `scan_days - 1` days before them and the champion's `live_reference_days` first days.
     """
     return report_daily_results(context, SCORE_DRIFT_CHECK, tail_results(
         context, warehouse, model_registry, retrain_policy.level_per_check_day, config.min_ratio, config.scan_days,
@@ -118,7 +119,7 @@ def scored_predictions_fraud_wave_check(
     """A warning when the champion's high-score tail fills beyond chance: more fraud the champion recognises than its
     validation days showed, a fraud wave for analysts to staff for. Never requests retraining (the champion catches
     it); an emptied tail, a fallen recall and feature drift do. Judged at the watched checks' level, so that it
-    speaks as rarely by chance. Reads a per-day aggregate of at most `live_reference_days + scan_days` days."""
+    speaks as rarely by chance. Reads one per-day aggregate, as the score-drift check does."""
     results = tail_results(context, warehouse, model_registry, retrain_policy.level_per_check_day, config.max_ratio,
                            config.scan_days, config.live_reference_days, "rise")
     return report_daily_results(context, FRAUD_WAVE_CHECK, results, severity=dg.AssetCheckSeverity.WARN)
@@ -127,33 +128,38 @@ def scored_predictions_fraud_wave_check(
 def tail_results(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource, model_registry: ModelRegistry,
                  level: float, ratio_limit: float, scan_days: int, live_reference_days: int,
                  direction: str) -> dict[str, DailyResult]:
-    """Each judged day's tail verdict against the champion's card (see `tail_shift_verdict`)."""
+    """Each judged day's tail verdict against the champion's card (see `tail_shift_verdict`), from one per-day
+    aggregate of the champion's first live days and the judged days with their windows."""
     champion = model_registry.load_champion()
     reference = TailReference.of_card(champion.card.high_score_reference) if champion else None
-    results = {}
+    days = [day_of_partition_key(key) for key in context.partition_keys]
     with warehouse.get_connection() as connection:
-        for key in context.partition_keys:
-            day = day_of_partition_key(key)
-            versions = [row[0] for row in connection.execute(DAY_MODEL_VERSIONS_SQL, [day]).fetchall()]
-            status = tail_unjudged_status(champion, reference, versions)
-            if status:
-                results[key] = DailyResult(True, {"status": status, "evidence": status,
-                                                  "scored_by": ", ".join(versions) or "none"})
-                continue
-            last_validation_day = champion.card.last_validation_day
-            level_score = champion.card.high_score_level
+        versions = {day: [] for day in days}
+        for day, version in connection.execute(DAY_MODEL_VERSIONS_SQL, [min(days), max(days)]).fetchall():
+            versions.setdefault(day, []).append(version)
+        by_day = pd.DataFrame(columns=["day", "scored_rows", "tail_events", "tail_rows"])
+        if champion is not None and reference is not None:
+            last_validation_day, level_score = champion.card.last_validation_day, champion.card.high_score_level
             by_day = connection.execute(TAIL_BY_DAY_SQL, [
                 level_score, level_score, last_validation_day + 1, last_validation_day + live_reference_days,
-                day - scan_days + 1, day, champion.version]).fetchdf()
-            scored = TailDays(by_day["day"].astype(int).tolist(), by_day["scored_rows"].astype(int).tolist(),
-                              by_day["tail_events"].astype(int).tolist())
-            with_live_days, window = split_tail_days(scored, reference, day, last_validation_day,
-                                                     live_reference_days, scan_days)
-            verdict = tail_shift_verdict(window, with_live_days, level, ratio_limit, direction)
-            results[key] = DailyResult(verdict.passed, {
-                **verdict.metadata, "tail_rows": int(by_day["tail_rows"].iloc[-1]),
-                "score_level": round(level_score, 4),
-                "champion_version": champion.version, "scored_by": ", ".join(versions)})
+                min(days) - scan_days + 1, max(days), champion.version]).fetchdf()
+    scored = TailDays(by_day["day"].astype(int).tolist(), by_day["scored_rows"].astype(int).tolist(),
+                      by_day["tail_events"].astype(int).tolist())
+    tail_rows = dict(zip(scored.days, by_day["tail_rows"].astype(int)))
+    results = {}
+    for key, day in zip(context.partition_keys, days):
+        status = tail_unjudged_status(champion, reference, versions[day])
+        if status:
+            results[key] = DailyResult(True, {"status": status, "evidence": status,
+                                              "scored_by": ", ".join(versions[day]) or "none"})
+            continue
+        with_live_days, window = split_tail_days(scored, reference, day, champion.card.last_validation_day,
+                                                 live_reference_days, scan_days)
+        verdict = tail_shift_verdict(window, with_live_days, level, ratio_limit, direction)
+        results[key] = DailyResult(verdict.passed, {
+            **verdict.metadata, "tail_rows": int(tail_rows[day]),
+            "score_level": round(champion.card.high_score_level, 4), "champion_version": champion.version,
+            "scored_by": ", ".join(versions[day])})
     return results
 
 

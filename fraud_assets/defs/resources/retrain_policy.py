@@ -18,10 +18,6 @@ class RetrainPolicy(dg.ConfigurableResource):
     false_retrainings_per_year: float = DEFAULT_FALSE_RETRAININGS_PER_YEAR
 
     @property
-    def evidence(self) -> EvidenceBudget:
-        return EvidenceBudget(self.false_retrainings_per_year, len(RETRAINING_CHECKS))
-
-    @property
     def level_per_check_day(self) -> float:
         """The significance level of one watched check on one day."""
-        return self.evidence.level_per_check_day
+        return EvidenceBudget(self.false_retrainings_per_year, len(RETRAINING_CHECKS)).level_per_check_day
