@@ -33,6 +33,9 @@ DEFAULT_LABEL_DELAY_DAYS = 1  # a day's ground truth (chargebacks) is known once
 DEFAULT_ALERTS_PER_1000_TRANSACTIONS = 2.92
 DEFAULT_FALSE_RETRAININGS_PER_YEAR = 1.0  # what the watched checks may request by chance in a year without drift
 DEFAULT_WAREHOUSE_MEMORY_LIMIT = "512MB"
+# The days of cases the label app shows and reads (today and the days before it): its reads are bounded by these
+# days, not by the deployment's age; retention never removes an export inside the window.
+DEFAULT_REVIEW_WINDOW_DAYS = 30
 DEFAULT_MLFLOW_PORT = 5000  # the MLflow UI, or the tracking server of the team deployment (FRAUD_MLFLOW_PORT)
 MLFLOW_SCHEMA = "mlflow"  # the tracking server's tables in the team database
 
@@ -87,6 +90,7 @@ class Settings:
     # What several machines share (drift reports, review exports, the warehouse's files in the team deployment);
     # the data folder when unset.
     shared_dir: Path | None = None
+    review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS
 
     def __post_init__(self) -> None:
         if not self.alerts_per_1000_transactions > 0:
@@ -97,6 +101,9 @@ class Settings:
         if not 0 < self.false_retrainings_per_year < 365:
             raise ValueError("FRAUD_FALSE_RETRAININGS_PER_YEAR must be a number above 0 and below 365 (expected false "
                              f"retrainings in a year without drift), got {self.false_retrainings_per_year}")
+        if self.review_window_days < 1:
+            raise ValueError("FRAUD_REVIEW_WINDOW_DAYS must be 1 or more (the days of cases the label app shows, "
+                             f"today included), got {self.review_window_days}")
 
     @property
     def simulation_days(self) -> int:
@@ -207,4 +214,5 @@ class Settings:
             warehouse_memory_limit=env_str("FRAUD_WAREHOUSE_MEMORY_LIMIT", DEFAULT_WAREHOUSE_MEMORY_LIMIT),
             database=database_url_from_env(),
             shared_dir=Path(shared_dir).resolve() if shared_dir else None,
+            review_window_days=env_number("FRAUD_REVIEW_WINDOW_DAYS", DEFAULT_REVIEW_WINDOW_DAYS, int),
         )
