@@ -21,6 +21,7 @@ from pathlib import Path
 from bento.contract import EXAMPLE_TRANSACTION, Transaction
 from bento.decisions import BOOSTER_THREADS, decide, utc_now
 from fraud_assets.core.database import DatabaseUrl
+from fraud_assets.core.retention import DEFAULT_SERVED_MODELS_KEPT, prune_served_entries
 from fraud_assets.core.served_models import (
     MODEL_NAME,
     ChampionModel,
@@ -76,12 +77,16 @@ class DatabaseSource:
     A new promotion is cached as an entry of this host's own BentoML store (`cache.homes[0]`, under its
     FRAUD_DATA_DIR) and loaded from there by the same code as the embedded deployment's: so `bentoml build` on this
     host packs the champion it serves, and a worker that starts while the database is down serves the champion it
-    cached last (`fallback`) instead of none. The poll itself reads one row's id and version.
+    cached last (`fallback`) instead of none. The poll itself reads one row's id and version. After each new
+    promotion is cached, the cache keeps its newest `cache_kept` entries (the host's store would otherwise hold one
+    entry per promotion for ever).
     """
 
-    def __init__(self, database: DatabaseUrl, cache: LocalStoreSource) -> None:
+    def __init__(self, database: DatabaseUrl, cache: LocalStoreSource,
+                 cache_kept: int = DEFAULT_SERVED_MODELS_KEPT) -> None:
         self.database = database
         self.cache = cache
+        self.cache_kept = cache_kept
         self._cached: tuple[int, str] | None = None  # the last promotion id seen and the tag of its cached entry
 
     def describe(self) -> str:
@@ -100,8 +105,19 @@ class DatabaseSource:
             champion = load_published_champion(self.database, promotion.promotion_id)
             tag = save_served_model(home, self.cache.name, champion.booster, champion.card,
                                     champion.reference_sample, promotion_id=promotion.promotion_id)
+            self._prune_cache(home)
         self._cached = promotion.promotion_id, tag
         return home, tag
+
+    def _prune_cache(self, home: Path) -> None:
+        """Keep the cache's newest entries; a failure to delete is logged and retried at the next promotion."""
+        try:
+            freed = prune_served_entries(home, self.cache.name, self.cache_kept)
+        except OSError as error:
+            logger.warning("could not prune the cached champions in %s: %s", home, error)
+            return
+        if freed.removed:
+            logger.info("pruned %d cached champion(s) from %s (kept %s)", freed.removed, home, freed.kept)
 
     def fallback(self) -> tuple[Path, str] | None:
         """The newest champion cached on this host (or packed in its Bento), for when the database cannot answer."""
@@ -140,10 +156,10 @@ class ModelHolder:
 
     def __init__(self, homes: Sequence[Path], name: str = MODEL_NAME, poll_seconds: float = 5.0,
                  reload_marker: Path | None = None, booster_threads: int = BOOSTER_THREADS,
-                 database: DatabaseUrl | None = None) -> None:
+                 database: DatabaseUrl | None = None, cache_kept: int = DEFAULT_SERVED_MODELS_KEPT) -> None:
         local_store = LocalStoreSource(homes, name)
         self.source: LocalStoreSource | DatabaseSource = (
-            local_store if database is None else DatabaseSource(database, local_store))
+            local_store if database is None else DatabaseSource(database, local_store, cache_kept))
         self.name = name
         self.poll_seconds = poll_seconds
         self.reload_marker = reload_marker

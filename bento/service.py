@@ -197,7 +197,8 @@ class FraudScoring:
         if packed is not None and packed != self.settings.model_store_home:
             homes.append(packed)
         self.models = ModelHolder(homes, MODEL_NAME, poll_seconds=self.settings.poll_seconds,
-                                  reload_marker=self.settings.reload_marker_path, database=self.settings.database)
+                                  reload_marker=self.settings.reload_marker_path, database=self.settings.database,
+                                  cache_kept=self.settings.served_models_kept)
         self.models.refresh_quietly()
         if self.models.current is None:
             logger.warning(self.models.no_model_message())

@@ -37,6 +37,8 @@ class ServiceSettings:
     FRAUD_SERVICE_MAX_BATCH [10000]: most transactions in one POST /predict;
     FRAUD_SERVICE_WORKERS [1]: worker processes of `bentoml serve`;
     FRAUD_SERVICE_ACCESS_LOG [0]: 1 logs a line per HTTP request (BentoML's access log);
+    FRAUD_SERVED_MODELS_KEPT [5]: the champions this host's cache of the team database's promotions keeps (the
+    newest ones; older entries are deleted after each new promotion is cached);
     FRAUD_SERVICE_TRACE_SCORING [0]: 1 lets BentoML's tracing see the scoring endpoints (configure its exporter and
     sample rate in BentoML's configuration); otherwise they skip its OpenTelemetry middleware.
     """
@@ -52,6 +54,7 @@ class ServiceSettings:
     workers: int = 1
     access_log: bool = False
     trace_scoring: bool = False
+    served_models_kept: int = 5
 
 
 def service_settings_from_env() -> ServiceSettings:
@@ -69,6 +72,7 @@ def service_settings_from_env() -> ServiceSettings:
         workers=env_number("FRAUD_SERVICE_WORKERS", 1, int),
         access_log=env_switch("FRAUD_SERVICE_ACCESS_LOG"),
         trace_scoring=env_switch("FRAUD_SERVICE_TRACE_SCORING"),
+        served_models_kept=base.retention.served_models_kept,
     )
     for name, value, low in [("FRAUD_SERVICE_POLL_SECONDS", settings.poll_seconds, 0.1),
                              ("FRAUD_SERVICE_MAX_BATCH", settings.max_batch_size, 1),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fraud_assets.core.database import DatabaseUrl, database_url_from_env
+from fraud_assets.core.retention import RetentionPolicy
 from fraud_assets.simulation.settings import SimulationSettings
 
 if TYPE_CHECKING:  # the scoring service reads these settings and never opens the warehouse (nor imports DuckDB)
@@ -36,6 +37,7 @@ DEFAULT_WAREHOUSE_MEMORY_LIMIT = "512MB"
 # The days of cases the label app shows and reads (today and the days before it): its reads are bounded by these
 # days, not by the deployment's age; retention never removes an export inside the window.
 DEFAULT_REVIEW_WINDOW_DAYS = 30
+DEFAULT_RETENTION_CRON = "30 3 * * *"  # the retention job: every night at 03:30 (the daemon's time zone, UTC)
 DEFAULT_MLFLOW_PORT = 5000  # the MLflow UI, or the tracking server of the team deployment (FRAUD_MLFLOW_PORT)
 MLFLOW_SCHEMA = "mlflow"  # the tracking server's tables in the team database
 
@@ -91,6 +93,9 @@ class Settings:
     # the data folder when unset.
     shared_dir: Path | None = None
     review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS
+    # What each growing store keeps (fraud_assets/core/retention.py) and when the retention job runs.
+    retention: RetentionPolicy = RetentionPolicy()
+    retention_cron: str = DEFAULT_RETENTION_CRON
 
     def __post_init__(self) -> None:
         if not self.alerts_per_1000_transactions > 0:
@@ -215,4 +220,18 @@ class Settings:
             database=database_url_from_env(),
             shared_dir=Path(shared_dir).resolve() if shared_dir else None,
             review_window_days=env_number("FRAUD_REVIEW_WINDOW_DAYS", DEFAULT_REVIEW_WINDOW_DAYS, int),
+            retention=retention_from_env(),
+            retention_cron=env_str("FRAUD_RETENTION_CRON", DEFAULT_RETENTION_CRON),
         )
+
+
+def retention_from_env() -> RetentionPolicy:
+    """The retention of every store: FRAUD_*_RETENTION_DAYS and FRAUD_SERVED_MODELS_KEPT."""
+    defaults = RetentionPolicy()
+    return RetentionPolicy(
+        decision_log_days=env_number("FRAUD_DECISION_LOG_RETENTION_DAYS", defaults.decision_log_days, int),
+        export_days=env_number("FRAUD_EXPORT_RETENTION_DAYS", defaults.export_days, int),
+        report_days=env_number("FRAUD_REPORT_RETENTION_DAYS", defaults.report_days, int),
+        served_models_kept=env_number("FRAUD_SERVED_MODELS_KEPT", defaults.served_models_kept, int),
+        lake_snapshot_days=env_number("FRAUD_LAKE_SNAPSHOT_RETENTION_DAYS", defaults.lake_snapshot_days, int),
+    )

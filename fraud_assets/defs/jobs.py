@@ -14,6 +14,7 @@ from fraud_assets.defs.names import (
     REVIEW_EXPORT,
     REVIEWED_LABELS,
     SCORED_PREDICTIONS,
+    STORE_RETENTION,
 )
 from fraud_assets.defs.resources.mlflow_tracking import end_mlflow_run_on_failure
 
@@ -54,4 +55,11 @@ model_performance_job = dg.define_asset_job(
     description="Recompute per-day model performance on the labels known so far.",
 )
 
-all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, simulation_day_job, model_performance_job]
+retention_job = dg.define_asset_job(
+    name="retention_job",
+    selection=dg.AssetSelection.assets(STORE_RETENTION),
+    description="Prune every growing store to its retention (the nightly schedule runs it).",
+)
+
+all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, simulation_day_job, model_performance_job,
+            retention_job]

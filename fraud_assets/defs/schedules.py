@@ -3,7 +3,7 @@ day, so drift, retraining and recovery can be watched live in the UI. Stopped by
 
 import dagster as dg
 
-from fraud_assets.defs.jobs import simulation_day_job
+from fraud_assets.defs.jobs import retention_job, simulation_day_job
 from fraud_assets.defs.names import RECALL_CHECK
 from fraud_assets.defs.partitions import newest_cleaned_day, partition_key_of_day
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
@@ -34,3 +34,12 @@ def build_simulation_clock_schedule(num_days: int) -> dg.ScheduleDefinition:
         return requests or dg.SkipReason("every simulation day has been materialized")
 
     return simulation_clock_schedule
+
+
+def build_retention_schedule(cron_schedule: str) -> dg.ScheduleDefinition:
+    """The retention job on `cron_schedule` (FRAUD_RETENTION_CRON, nightly by default); running from the start, so a
+    deployment nobody tends keeps its stores bounded."""
+    return dg.ScheduleDefinition(
+        name="retention_schedule", job=retention_job, cron_schedule=cron_schedule,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Prune every growing store to its retention (FRAUD_*_RETENTION_DAYS, FRAUD_SERVED_MODELS_KEPT).")

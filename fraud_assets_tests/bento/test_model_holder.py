@@ -18,6 +18,7 @@ from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.served_models import (
     ChampionPromotion,
     cached_promotion_tag,
+    complete_served_entries,
     load_published_champion,
     load_served_model,
     newest_champion_promotion,
@@ -170,3 +171,16 @@ def test_the_team_database_champion_is_cached_on_the_host_and_served_while_the_d
     assert restarted.refresh_quietly() is False  # a failed check keeps the model it serves
     assert restarted.current.version == "1"
     assert ModelHolder([tmp_path / "host_b"], database=down).refresh_quietly() is False  # nothing cached there
+
+
+def test_a_replica_keeps_only_its_newest_cached_champions(tmp_path, postgres_database, trained_champion):
+    database = DatabaseUrl.parse(postgres_database)
+    host = tmp_path / "host" / "bentoml"
+    holder = ModelHolder([host], database=database, cache_kept=3)
+    for version in range(1, 7):
+        publish_champion(database, "fraud_model", trained_champion.booster, trained_champion.card(str(version)),
+                         trained_champion.reference_sample)
+        assert holder.refresh().current.version == str(version)
+    cached = complete_served_entries(host, "fraud_model")
+    assert [entry.info.metadata["version"] for entry in cached] == ["4", "5", "6"]
+    assert holder.current.tag == str(cached[-1].tag)

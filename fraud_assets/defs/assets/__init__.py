@@ -11,6 +11,7 @@ from fraud_assets.defs.assets.raw_transactions import build_raw_transactions
 from fraud_assets.defs.assets.review_export import build_review_export
 from fraud_assets.defs.assets.reviewed_labels import reviewed_labels
 from fraud_assets.defs.assets.scored_predictions import build_scored_predictions
+from fraud_assets.defs.assets.store_retention import store_retention
 
 
 def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
@@ -24,4 +25,5 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
         model_performance,
         build_review_export(partitions),
         build_drift_report(partitions),
+        store_retention,
     ]

@@ -8,6 +8,7 @@ from fraud_assets.core.database import DATABASE_URL_ENV
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.resources.mlflow_tracking import EXPERIMENT_NAME, mlflow_tracking_in_data_dir
 from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.retention import StoreRetention
 from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
 from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.resources.stores import AppExports, DriftReports, LabelStore
@@ -41,4 +42,5 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "review_policy": ReviewPolicy.from_settings(settings),
         "retrain_policy": RetrainPolicy(cooldown_seconds=settings.retrain_cooldown_seconds,
                                         false_retrainings_per_year=settings.false_retrainings_per_year),
+        "store_retention": StoreRetention.from_settings(settings),
     }
