@@ -13,15 +13,17 @@ import dagster as dg
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
 from fraud_assets.defs.names import RETRAINING_CHECKS
+from fraud_assets.defs.schedules import clock_run_requests
 from fraud_assets.simulation.settings import SimulationSettings
 
 ASSETS = {"raw_transactions", "cleaned_transactions", "rejected_transactions", "reviewed_labels", "fraud_model",
-          "scored_predictions", "model_performance", "review_export", "drift_report"}
+          "scored_predictions", "model_performance", "review_export", "drift_report", "store_retention"}
 CHECKS = {"cleaned_transactions_contract_check", "cleaned_transactions_rejected_share_check",
           "cleaned_transactions_row_count_check", "drift_report_feature_drift_check",
           "scored_predictions_score_drift_check", "scored_predictions_recall_check",
           "scored_predictions_fraud_wave_check"}
-JOBS = {"daily_ingest_job", "train_model_job", "daily_scoring_job", "simulation_day_job", "model_performance_job"}
+JOBS = {"daily_ingest_job", "train_model_job", "daily_scoring_job", "simulation_day_job", "model_performance_job",
+        "retention_job"}
 DAILY_JOBS = {"daily_ingest_job", "daily_scoring_job", "simulation_day_job"}
 
 
@@ -37,7 +39,9 @@ def test_the_code_location_loads_with_everything_the_ui_shows():
     assert {job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")} == JOBS
     assert {sensor.name for sensor in defs.sensors} == {"retrain_on_failed_checks_sensor",
                                                         "rescore_after_retraining_sensor"}
-    assert {schedule.name for schedule in defs.schedules} == {"simulation_clock_schedule"}
+    schedules = {schedule.name: schedule for schedule in defs.schedules}
+    assert set(schedules) == {"simulation_clock_schedule", "retention_schedule"}
+    assert schedules["retention_schedule"].default_status == dg.DefaultScheduleStatus.RUNNING  # nobody must start it
 
 
 def test_partitions_are_the_days_of_the_settings_given(tmp_path: Path, monkeypatch):
@@ -47,6 +51,18 @@ def test_partitions_are_the_days_of_the_settings_given(tmp_path: Path, monkeypat
         keys = defs.resolve_job_def(job_name).partitions_def.get_partition_keys()
         assert (len(keys), keys[0], keys[-1]) == (10, "2025-01-01", "2025-01-10"), job_name
     assert defs.resolve_job_def("train_model_job").partitions_def is None
+
+
+def test_a_longer_horizon_adds_days_after_the_stored_ones(tmp_path: Path):
+    """A deployment that keeps receiving days raises FRAUD_SIMULATION_DAYS: the partitions grow at the end, the keys
+    of the days already stored stay the same, and the clock goes on past day 31."""
+    month = build_definitions(Settings(data_dir=tmp_path, simulation=SimulationSettings(num_days=31)))
+    year = build_definitions(Settings(data_dir=tmp_path, simulation=SimulationSettings(num_days=1100)))
+    month_keys = month.resolve_job_def("simulation_day_job").partitions_def.get_partition_keys()
+    year_keys = year.resolve_job_def("simulation_day_job").partitions_def.get_partition_keys()
+    assert year_keys[:31] == month_keys and (len(year_keys), year_keys[364]) == (1100, "2025-12-31")
+    assert [request.partition_key for request in clock_run_requests(363, 1100, 1)] == ["2025-12-31", "2025-12-29"]
+    assert clock_run_requests(1099, 1100, 1)[0].asset_check_keys  # past the horizon: only the matured check
 
 
 def test_loading_the_definitions_imports_neither_evidently_nor_mlflow(tmp_path: Path):

@@ -15,13 +15,19 @@ from fraud_assets.defs.dagster_compat import partition_range_tags
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, WAREHOUSE_POOL
 
 
-def build_simulation_day_partitions(num_days: int) -> dg.DailyPartitionsDefinition:
-    """Daily partitions for days 0..num_days-1 of the simulation (the end date is exclusive)."""
+def build_simulation_day_partitions(num_days: int, today: date | None = None) -> dg.DailyPartitionsDefinition:
+    """Daily partitions for days 0..num_days-1 of the simulation (the end date is exclusive).
+
+    Dagster stops daily partitions at the wall clock's date unless told otherwise: simulation days whose dates are
+    still in the future (day 705 and later in December 2026) would silently be missing. `end_offset` lets the
+    partitions reach the end date; a longer horizon only adds days after the stored ones."""
     if num_days < 1:
         raise ValueError(f"the simulation needs at least one day, got num_days={num_days}")
     end = SIMULATION_START_DATE + timedelta(days=num_days)
+    days_ahead = (end - (today or date.today())).days
     return dg.DailyPartitionsDefinition(
-        start_date=SIMULATION_START_DATE.isoformat(), end_date=end.isoformat(), fmt="%Y-%m-%d"
+        start_date=SIMULATION_START_DATE.isoformat(), end_date=end.isoformat(), fmt="%Y-%m-%d",
+        end_offset=max(days_ahead, 0),
     )
 
 

@@ -50,3 +50,39 @@ def test_wrong_header_and_missing_file_say_what_is_wrong(tmp_path):
         read_paysim_days(csv, 0, 0)
     with pytest.raises(PaySimCsvError, match="FRAUD_PAYSIM_CSV"):
         read_paysim_days(tmp_path / "absent.csv", 0, 0)
+
+
+def write_day_folder(folder, days: range):
+    from fraud_assets.simulation import SimulationSettings, simulate_day
+
+    folder.mkdir(exist_ok=True)
+    written = {}
+    for day in days:
+        rows = simulate_day(day, SimulationSettings(scale=0.002))[PAYSIM_COLUMNS]
+        rows.to_csv(folder / f"day={day:03d}.csv", index=False)
+        written[day] = rows
+    return written
+
+
+def test_a_folder_of_day_files_reads_only_the_days_asked_for(tmp_path):
+    folder = tmp_path / "arriving"
+    written = write_day_folder(folder, range(3))
+    (folder / "day=000.csv").write_text("not,a,paysim,header\n")  # never opened for day 1 or 2
+    day_one = read_paysim_days(folder, 1, 2)
+    expected = pd.concat([written[1], written[2]], ignore_index=True)
+    assert len(day_one) == len(expected) > 0
+    assert day_one["amount"].sum() == pytest.approx(expected["amount"].sum())
+    with pytest.raises(PaySimCsvError, match="does not have PaySim's header"):
+        read_paysim_days(folder, 0, 0)
+    assert count_rows_without_step(folder) == 0
+
+
+def test_a_day_that_has_not_arrived_or_a_file_with_another_days_rows_is_a_clear_error(tmp_path):
+    folder = tmp_path / "arriving"
+    written = write_day_folder(folder, range(2))
+    with pytest.raises(PaySimCsvError, match=r"no file day=005.csv .* not arrived yet \(the folder's newest day is 1"):
+        read_paysim_days(folder, 5, 5)
+    misfiled = pd.concat([written[1], written[0].head(3)], ignore_index=True)
+    misfiled.to_csv(folder / "day=001.csv", index=False)
+    with pytest.raises(PaySimCsvError, match=r"day=001.csv: 3 of its \d+ rows have a step outside day 1"):
+        read_paysim_days(folder, 1, 1)

@@ -11,7 +11,12 @@ import pandas as pd
 
 from fraud_assets.core.settings import Settings
 from fraud_assets.simulation import simulate_day
-from fraud_assets.simulation.paysim_csv import check_paysim_csv, count_rows_without_step, read_paysim_days
+from fraud_assets.simulation.paysim_csv import (
+    check_paysim_csv,
+    count_rows_without_step,
+    paysim_day_files,
+    read_paysim_days,
+)
 from fraud_assets.simulation.settings import SimulationSettings
 
 SIMULATION_DEFAULTS = SimulationSettings()
@@ -40,7 +45,8 @@ class TransactionSource(dg.ConfigurableResource):
 
     def iter_days(self, first_day: int, last_day: int) -> Iterator[tuple[int, pd.DataFrame]]:
         """(day, rows of the day in the PaySim schema) for days first_day..last_day, one day in memory at a time
-        (the CSV is queried a day at a time: a scan of the file per day, in exchange for memory of one day)."""
+        (the CSV is queried a day at a time: a scan of the file per day, in exchange for memory of one day; a folder
+        of day files reads each day's file only)."""
         settings = self.simulation_settings() if self.kind == "simulator" else None
         for day in range(first_day, last_day + 1):
             if settings is None:
@@ -52,6 +58,8 @@ class TransactionSource(dg.ConfigurableResource):
         """What the source is, for materialization metadata."""
         if self.kind == "paysim_csv":
             path = check_paysim_csv(self.paysim_csv_path)
+            if path.is_dir():  # one file per day: no scan of the days already ingested
+                return {"source": "paysim_csv", "path": str(path), "day_files": len(paysim_day_files(path))}
             return {"source": "paysim_csv", "path": str(path), "rows_without_step": count_rows_without_step(path)}
         simulation = asdict(self.simulation_settings())
         del simulation["num_days"]
