@@ -12,8 +12,8 @@ import dagster as dg
 
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs import build_definitions
+from fraud_assets.defs.clock import clock_run_requests
 from fraud_assets.defs.names import RETRAINING_CHECKS
-from fraud_assets.defs.schedules import clock_run_requests
 from fraud_assets.simulation.settings import SimulationSettings
 
 ASSETS = {"raw_transactions", "cleaned_transactions", "rejected_transactions", "reviewed_labels", "fraud_model",
@@ -37,10 +37,12 @@ def test_the_code_location_loads_with_everything_the_ui_shows():
     assert {check.name for check in RETRAINING_CHECKS} <= CHECKS
     assert "scored_predictions_fraud_wave_check" not in {check.name for check in RETRAINING_CHECKS}
     assert {job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")} == JOBS
-    assert {sensor.name for sensor in defs.sensors} == {"retrain_on_failed_checks_sensor",
-                                                        "rescore_after_retraining_sensor"}
+    sensors = {sensor.name: sensor for sensor in defs.sensors}
+    assert set(sensors) == {"retrain_on_failed_checks_sensor", "rescore_after_retraining_sensor",
+                            "simulation_clock_sensor"}
+    assert sensors["simulation_clock_sensor"].default_status == dg.DefaultSensorStatus.STOPPED
     schedules = {schedule.name: schedule for schedule in defs.schedules}
-    assert set(schedules) == {"simulation_clock_schedule", "retention_schedule"}
+    assert set(schedules) == {"retention_schedule"}
     assert schedules["retention_schedule"].default_status == dg.DefaultScheduleStatus.RUNNING  # nobody must start it
 
 

@@ -6,7 +6,7 @@ decide, retrain and re-score when it asks. Used by the drift tests and to print 
     python -m fraud_assets.cli.replay --scenario fraud_pattern_shift --start-day 20 --prepare-only
 
 `--prepare-only` stops after the first champion (days 0-15 ingested, trained, scored): then `make up` with the same
-FRAUD_DRIFT_SCENARIO and FRAUD_DRIFT_START_DAY, and start `simulation_clock_schedule` in the Dagster UI to watch
+FRAUD_DRIFT_SCENARIO and FRAUD_DRIFT_START_DAY, and start `simulation_clock_sensor` in the Dagster UI to watch
 the remaining days arrive, the checks fail and the sensors retrain.
 """
 
@@ -164,7 +164,8 @@ def prepare_live_clock(settings: Settings) -> int:
           f"FRAUD_DRIFT_START_DAY={settings.simulation.drift_start_day} "
           f"FRAUD_ALERTS_PER_1000_TRANSACTIONS={settings.alerts_per_1000_transactions:g} "
           "FRAUD_RETRAIN_COOLDOWN_SECONDS=60 make up, "
-          "then start simulation_clock_schedule in the Dagster UI (Automation): a new day every two minutes.")
+          "then start simulation_clock_sensor in the Dagster UI (Automation): a new day every FRAUD_CLOCK_TICK_SECONDS "
+          "(two minutes by default).")
     return 0
 
 

@@ -96,6 +96,7 @@ class Settings:
     # What each growing store keeps (fraud_assets/core/retention.py) and when the retention job runs.
     retention: RetentionPolicy = RetentionPolicy()
     retention_cron: str = DEFAULT_RETENTION_CRON
+    clock_tick_seconds: int = 120  # the simulation clock sensor's tick (seconds for a benchmark of a year)
 
     def __post_init__(self) -> None:
         if not self.alerts_per_1000_transactions > 0:
@@ -106,6 +107,8 @@ class Settings:
         if not 0 < self.false_retrainings_per_year < 365:
             raise ValueError("FRAUD_FALSE_RETRAININGS_PER_YEAR must be a number above 0 and below 365 (expected false "
                              f"retrainings in a year without drift), got {self.false_retrainings_per_year}")
+        if self.clock_tick_seconds < 1:
+            raise ValueError(f"FRAUD_CLOCK_TICK_SECONDS must be 1 or more, got {self.clock_tick_seconds}")
         if self.review_window_days < 1:
             raise ValueError("FRAUD_REVIEW_WINDOW_DAYS must be 1 or more (the days of cases the label app shows, "
                              f"today included), got {self.review_window_days}")
@@ -222,6 +225,7 @@ class Settings:
             review_window_days=env_number("FRAUD_REVIEW_WINDOW_DAYS", DEFAULT_REVIEW_WINDOW_DAYS, int),
             retention=retention_from_env(),
             retention_cron=env_str("FRAUD_RETENTION_CRON", DEFAULT_RETENTION_CRON),
+            clock_tick_seconds=env_number("FRAUD_CLOCK_TICK_SECONDS", 120, int),
         )
 
 

@@ -7,10 +7,11 @@ import dagster as dg
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.assets import build_assets
 from fraud_assets.defs.checks import build_checks
+from fraud_assets.defs.clock import build_simulation_clock_sensor
 from fraud_assets.defs.jobs import all_jobs
 from fraud_assets.defs.partitions import build_simulation_day_partitions
 from fraud_assets.defs.resources import build_resources
-from fraud_assets.defs.schedules import build_retention_schedule, build_simulation_clock_schedule
+from fraud_assets.defs.schedules import build_retention_schedule
 from fraud_assets.defs.sensors import rescore_after_retraining_sensor, retrain_on_failed_checks_sensor
 
 
@@ -20,9 +21,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=build_assets(partitions),
         asset_checks=build_checks(partitions),
-        sensors=[retrain_on_failed_checks_sensor, rescore_after_retraining_sensor],
-        schedules=[build_simulation_clock_schedule(settings.simulation_days),
-                   build_retention_schedule(settings.retention_cron)],
+        sensors=[retrain_on_failed_checks_sensor, rescore_after_retraining_sensor,
+                 build_simulation_clock_sensor(settings.simulation_days, settings.clock_tick_seconds)],
+        schedules=[build_retention_schedule(settings.retention_cron)],
         jobs=all_jobs,
         resources=build_resources(settings),
         # A run's steps execute one after another in the run's process: warehouse steps are serialized by their pool

@@ -5,17 +5,20 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from fraud_assets.defs.names import SCORE_DRIFT_CHECK
+from fraud_assets.core.settings import Settings
+from fraud_assets.defs.clock import build_simulation_clock_sensor, clock_run_requests
+from fraud_assets.defs.names import CLEANED_TRANSACTIONS, RECALL_CHECK, SCORE_DRIFT_CHECK
 from fraud_assets.defs.partitions import partition_key_of_day
 from fraud_assets.defs.resources.model_registry import ModelRegistry
 from fraud_assets.defs.resources.retrain_policy import RetrainPolicy
-from fraud_assets.defs.schedules import clock_run_requests
+from fraud_assets.defs.resources.review_policy import ReviewPolicy
 from fraud_assets.defs.sensors import (
     CheckFailure,
     RetrainCursor,
     decide_retraining,
     retrain_on_failed_checks_sensor,
 )
+from fraud_assets.simulation.settings import SimulationSettings
 
 
 def failure(day: int, run_id: str = "run-a", check: str = SCORE_DRIFT_CHECK.name) -> CheckFailure:
@@ -123,3 +126,19 @@ def test_the_sensor_answers_a_day_once_and_quotes_its_evidence(tmp_path):
                                               (30, ["clock-recall-check-day-29"])])
 def test_the_clock_asks_for_the_next_day_and_the_matured_days_recall(newest, expected):
     assert [request.run_key for request in clock_run_requests(newest, 31, 1)] == expected
+
+
+def test_the_clock_waits_while_the_previous_day_runs_and_then_asks_for_the_next(tmp_path):
+    settings = Settings(data_dir=tmp_path, simulation=SimulationSettings(num_days=40), clock_tick_seconds=5)
+    clock = build_simulation_clock_sensor(settings.simulation_days, settings.clock_tick_seconds)
+    assert clock.minimum_interval_seconds == 5
+    resources = {"review_policy": ReviewPolicy.from_settings(settings)}
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_TRANSACTIONS,
+                                                                    partition=partition_key_of_day(33)))
+        (first, check) = clock(dg.build_sensor_context(instance=instance, resources=resources))
+        assert (first.partition_key, check.asset_check_keys) == (partition_key_of_day(34), [RECALL_CHECK])
+        instance.add_run(dg.DagsterRun(job_name="simulation_day_job", run_id="running-day-34",
+                                       status=dg.DagsterRunStatus.STARTED))
+        waiting = clock(dg.build_sensor_context(instance=instance, resources=resources))
+        assert isinstance(waiting, dg.SkipReason) and "has not ended" in waiting.skip_message
