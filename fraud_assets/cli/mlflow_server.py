@@ -33,26 +33,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
-import requests
 
 from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.processes import kill_processes, process_tree
 from fraud_assets.core.settings import DEFAULT_MLFLOW_PORT, MLFLOW_SCHEMA, Settings, env_str
+from fraud_assets.core.tracking_server import HEALTH_PATH, answers, is_tracking_server
 
 MLFLOW_BIN = Path(sys.executable).parent / "mlflow"
 BACKEND_STORE_URI_ENV = "MLFLOW_BACKEND_STORE_URI"  # what `mlflow server` reads for --backend-store-uri
-HEALTH_PATH = "/health"
 READY_TIMEOUT_SECONDS = 120.0
 STOP_GRACE_SECONDS = 15.0
 
 
 class TrackingServerError(RuntimeError):
     """The MLflow tracking server did not start, or the one named does not answer; the message is for people."""
-
-
-def is_tracking_server(tracking_uri: str) -> bool:
-    """Whether a tracking URI names a server (http or https) rather than a local store."""
-    return tracking_uri.startswith(("http://", "https://"))
 
 
 def prepare_tracking_store(settings: Settings) -> None:
@@ -93,17 +87,6 @@ def server_environment(settings: Settings) -> dict[str, str]:
     submits)."""
     return {BACKEND_STORE_URI_ENV: settings.mlflow_backend_store_uri, "MLFLOW_ENABLE_TELEMETRY": "false",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-
-
-def answers(tracking_uri: str, timeout: float = 5.0) -> str | None:
-    """None when the server at `tracking_uri` answers GET /health with OK; otherwise why not."""
-    try:
-        response = requests.get(tracking_uri.rstrip("/") + HEALTH_PATH, timeout=timeout)
-    except requests.RequestException as error:
-        return f"{type(error).__name__}: {error}"
-    if response.status_code != 200 or response.text.strip() != "OK":
-        return f"GET {HEALTH_PATH} answered {response.status_code} {response.text.strip()[:200]!r}"
-    return None
 
 
 def check_tracking_server(tracking_uri: str) -> None:

@@ -17,7 +17,7 @@ import sys
 from mlflow.tracking import MlflowClient
 
 from fraud_assets.core.settings import Settings
-from fraud_assets.defs.resources.model_registry import ModelRegistry
+from fraud_assets.defs.resources.model_registry import ARCHIVED_TAG, ModelRegistry
 
 
 def list_versions(registry: ModelRegistry) -> list[str]:
@@ -27,6 +27,8 @@ def list_versions(registry: ModelRegistry) -> list[str]:
     for version in sorted(client.search_model_versions(f"name='{registry.registered_model_name}'"),
                           key=lambda model_version: int(model_version.version)):
         marker = "  <- champion" if str(version.version) == champion else ""
+        if ARCHIVED_TAG in version.tags:
+            marker += f"  (archived {version.tags[ARCHIVED_TAG].removeprefix('true').strip()})"
         lines.append(f"version {version.version}  run {version.run_id}{marker}")
     return lines
 

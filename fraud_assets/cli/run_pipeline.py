@@ -28,16 +28,11 @@ import dagster as dg
 import pandas as pd
 
 from fraud_assets.cli.instance import prepare_dagster_home
-from fraud_assets.cli.mlflow_server import (
-    TrackingServerError,
-    answers,
-    check_tracking_server,
-    is_tracking_server,
-    running_tracking_server,
-)
+from fraud_assets.cli.mlflow_server import TrackingServerError, check_tracking_server, running_tracking_server
 from fraud_assets.cli.run_recovery import in_process_run_tags, recover_dead_runs
 from fraud_assets.core.database import DatabaseUnreachable
 from fraud_assets.core.settings import MLFLOW_SCHEMA, Settings
+from fraud_assets.core.tracking_server import answers, is_tracking_server
 from fraud_assets.core.warehouse_engine import open_warehouse
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable, partition_range_tags
 from fraud_assets.defs.names import FRAUD_MODEL

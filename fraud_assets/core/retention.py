@@ -32,6 +32,7 @@ DEFAULT_EXPORT_RETENTION_DAYS = 90
 DEFAULT_REPORT_RETENTION_DAYS = 90
 DEFAULT_SERVED_MODELS_KEPT = 5
 DEFAULT_LAKE_SNAPSHOT_RETENTION_DAYS = 7
+DEFAULT_REGISTRY_VERSIONS_KEPT = 10
 MIN_SERVED_MODELS_KEPT = 2  # the champion and the one before it (what a replica falls back to) always survive
 DECISION_BATCH_ROWS = 50_000  # rows per delete transaction: the service's writer waits for one batch at most
 ABANDONED_SECONDS = 3600  # a temporary file or a half-written store entry older than this lost its writer
@@ -64,12 +65,15 @@ class RetentionPolicy:
     report_days: int = DEFAULT_REPORT_RETENTION_DAYS  # simulation days of drift reports' HTML
     served_models_kept: int = DEFAULT_SERVED_MODELS_KEPT  # newest entries of the served-model store
     lake_snapshot_days: int = DEFAULT_LAKE_SNAPSHOT_RETENTION_DAYS  # DuckLake snapshots (time travel) kept
+    registry_versions_kept: int = DEFAULT_REGISTRY_VERSIONS_KEPT  # MLflow versions not archived (plus the served)
 
     def __post_init__(self) -> None:
         for name in ("decision_log_days", "export_days", "report_days", "lake_snapshot_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"retention of {name.removesuffix('_days').replace('_', ' ')} must be 1 day or "
                                  f"more, got {getattr(self, name)}")
+        if self.registry_versions_kept < 1:
+            raise ValueError(f"the registry keeps at least 1 version unarchived, got {self.registry_versions_kept}")
         if self.served_models_kept < MIN_SERVED_MODELS_KEPT:
             raise ValueError(f"the served-model store keeps at least {MIN_SERVED_MODELS_KEPT} entries (the champion "
                              f"and the previous one), got {self.served_models_kept}")

@@ -230,3 +230,14 @@ def newest_published_champion(database: DatabaseUrl, name: str) -> ChampionModel
     """The champion `name` of the team database, or None before the first promotion."""
     promotion = newest_champion_promotion(database, name)
     return None if promotion is None else load_published_champion(database, promotion.promotion_id)
+
+
+def promoted_versions(database: DatabaseUrl, name: str) -> set[str]:
+    """The versions of the promotions `name` the team database's champion table holds (retention keeps a few)."""
+    with closing(connect_champion_promotions(database)) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT DISTINCT version FROM {ONLINE_SCHEMA}.champion_promotions WHERE model_name = %s",
+                           (name,))
+            rows = cursor.fetchall()
+        connection.rollback()
+    return {str(row[0]) for row in rows}

@@ -230,7 +230,7 @@ class Settings:
 
 
 def retention_from_env() -> RetentionPolicy:
-    """The retention of every store: FRAUD_*_RETENTION_DAYS and FRAUD_SERVED_MODELS_KEPT."""
+    """The retention of every store: FRAUD_*_RETENTION_DAYS, FRAUD_SERVED_MODELS_KEPT, FRAUD_REGISTRY_VERSIONS_KEPT."""
     defaults = RetentionPolicy()
     return RetentionPolicy(
         decision_log_days=env_number("FRAUD_DECISION_LOG_RETENTION_DAYS", defaults.decision_log_days, int),
@@ -238,4 +238,5 @@ def retention_from_env() -> RetentionPolicy:
         report_days=env_number("FRAUD_REPORT_RETENTION_DAYS", defaults.report_days, int),
         served_models_kept=env_number("FRAUD_SERVED_MODELS_KEPT", defaults.served_models_kept, int),
         lake_snapshot_days=env_number("FRAUD_LAKE_SNAPSHOT_RETENTION_DAYS", defaults.lake_snapshot_days, int),
+        registry_versions_kept=env_number("FRAUD_REGISTRY_VERSIONS_KEPT", defaults.registry_versions_kept, int),
     )

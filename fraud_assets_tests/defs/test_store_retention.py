@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 import pandas as pd
+from mlflow.tracking import MlflowClient
 
+from fraud_assets.cli.rollback import list_versions
 from fraud_assets.core.database import DATABASE_URL_ENV, DatabaseUrl
 from fraud_assets.core.decision_log import append_decisions, connect_postgres_decision_log
 from fraud_assets.core.online_db import ONLINE_SCHEMA
@@ -28,19 +30,35 @@ from fraud_assets.core.warehouse_engine import LAKE_ALIAS, open_warehouse
 from fraud_assets.defs import build_definitions
 from fraud_assets.defs.names import CLEANED_TRANSACTIONS, STORE_RETENTION
 from fraud_assets.defs.partitions import partition_key_of_day
+from fraud_assets.defs.resources.model_registry import ARCHIVED_TAG, ModelRegistry
 from fraud_assets.defs.resources.warehouse import replace_day, stored_rows_per_day
 from fraud_assets_tests.core.test_retention import decision_rows, promote, tiny_model, write_day_files
 
 __all__ = ["tiny_model"]  # the module fixture, shared with the core tests
 
 TODAY = 59  # the newest cleaned day of these tests
-POLICY = RetentionPolicy(decision_log_days=30, export_days=10, report_days=20, served_models_kept=3)
+POLICY = RetentionPolicy(decision_log_days=30, export_days=10, report_days=20, served_models_kept=3,
+                         registry_versions_kept=1)
 
 
 def clock_reached(instance: dg.DagsterInstance, day: int) -> None:
     """Record that the simulation clock's cleaned transactions reached `day` (what the job reads as today)."""
     instance.report_runless_asset_event(dg.AssetMaterialization(CLEANED_TRANSACTIONS,
                                                                 partition=partition_key_of_day(day)))
+
+
+def register_versions(settings: Settings, count: int, champion: str) -> None:
+    """Registered versions 1..count of the model (no files needed to archive them) and the champion alias."""
+    client = MlflowClient(settings.tracking_uri)
+    client.create_registered_model(MODEL_NAME)
+    for _ in range(count):
+        client.create_model_version(MODEL_NAME, source=str(settings.data_dir / "no_model"))
+    client.set_registered_model_alias(MODEL_NAME, "champion", champion)
+
+
+def archived_versions(settings: Settings) -> set[str]:
+    versions = MlflowClient(settings.tracking_uri).search_model_versions(f"name = '{MODEL_NAME}'")
+    return {str(version.version) for version in versions if ARCHIVED_TAG in version.tags}
 
 
 def run_retention(settings: Settings, instance: dg.DagsterInstance) -> dict:
@@ -62,6 +80,7 @@ def test_the_nightly_job_prunes_every_embedded_store_and_keeps_what_later_steps_
     write_day_files(settings.exports_dir, settings.reports_dir, range(TODAY + 1))
     append_decisions(settings.decision_log_path, old_and_new_decisions())
     tags = [promote(settings.model_store_home, tiny_model, str(version)) for version in range(1, 7)]
+    register_versions(settings, 6, champion="2")  # version 2 is champion again after a rollback
     instance = dg.DagsterInstance.ephemeral()
     clock_reached(instance, TODAY)
 
@@ -79,8 +98,14 @@ def test_the_nightly_job_prunes_every_embedded_store_and_keeps_what_later_steps_
     assert metadata["removed/served models"] == 3
     assert metadata["bytes_freed"] > 0 and "decision log" in metadata["stores"]
 
+    # Registry: the newest version, the champion and the served versions (4, 5, 6) stay; 1 and 3 are archived.
+    assert archived_versions(settings) == {"1", "3"} and metadata["removed/registry versions"] == 2
+    assert "(archived" in "\n".join(line for line in list_versions(ModelRegistry.from_settings(settings))
+                                    if line.startswith("version 1 "))
+
     again = run_retention(settings, instance)  # nothing left to prune
     assert again["bytes_freed"] == 0 and again["removed/decision log"] == 0
+    assert again["removed/registry versions"] == 0 and archived_versions(settings) == {"1", "3"}
 
 
 def test_before_the_first_day_only_the_clock_free_stores_are_pruned(tmp_path, tiny_model):
@@ -143,6 +168,8 @@ def test_the_team_deployment_prunes_its_database_tables_and_the_lake(postgres_da
         assert [row[0] for row in cursor.fetchall()] == promotions[-3:]
     assert newest_champion_promotion(database, MODEL_NAME).version == "5"
     assert {"removed/lake: snapshots", "removed/lake: files"} <= set(metadata)  # recent snapshots: kept
+    # No tracking server answers here: the registry waits for the next night, the other stores do not.
+    assert metadata["registry"].startswith("not reached: ConnectionError")
     with open_warehouse(settings.warehouse_location, read_only=True) as connection:
         assert stored_rows_per_day(connection, "transactions", 0, 0) == {0: 50}
 

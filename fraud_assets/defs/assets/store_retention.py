@@ -24,6 +24,7 @@ from fraud_assets.core.retention import (
     prune_served_entries,
 )
 from fraud_assets.core.served_models import MODEL_NAME
+from fraud_assets.core.tracking_server import answers, is_tracking_server
 from fraud_assets.core.warehouse_engine import LAKE_ALIAS
 from fraud_assets.defs.partitions import newest_cleaned_day
 from fraud_assets.defs.resources.model_registry import ModelRegistry
@@ -36,7 +37,8 @@ from fraud_assets.defs.resources.warehouse import Warehouse
     group_name="maintenance",
     kinds={"python"},
     description="Prune every growing store to its retention (decision log, review exports, drift reports, "
-                "served models, the lake's old snapshots and files); the metadata says what each freed.",
+                "served models, the lake's old snapshots and files; MLflow versions archived); the metadata says "
+                "what each freed.",
 )
 def store_retention(context: dg.AssetExecutionContext, store_retention: StoreRetention, app_exports: AppExports,
                     drift_reports: DriftReports, model_registry: ModelRegistry,
@@ -58,12 +60,22 @@ def store_retention(context: dg.AssetExecutionContext, store_retention: StoreRet
     if location.lake_catalog is not None:
         with warehouse.get_connection() as connection:
             freed += maintain_lake(connection, LAKE_ALIAS, policy.lake_snapshot_days, location.lake_data_path)
+    unreachable = answers(model_registry.tracking_uri) if is_tracking_server(model_registry.tracking_uri) else None
+    if unreachable is None:
+        archived, kept_versions = model_registry.archive_versions(policy.registry_versions_kept)
+        freed.append(Freed("registry versions", len(archived), "versions archived", None,
+                           f"versions {', '.join(kept_versions) or 'none'} unarchived (the newest "
+                           f"{policy.registry_versions_kept}, the champion, the served ones)"))
+    else:  # a few versions a year: the next night archives them
+        context.log.warning(f"registry versions not archived: the tracking server {model_registry.tracking_uri} "
+                            f"does not answer ({unreachable}); the next run tries again")
     table = pd.DataFrame([{"store": item.store, **item.as_metadata()} for item in freed])
     for item in freed:
         context.log.info(f"{item.store}: {item.removed:,} {item.unit} removed; kept {item.kept}")
     return dg.MaterializeResult(metadata={
         "as_of_day": today if today is not None else -1,
         "decision_log_cutoff": cutoff,
+        "registry": "archived" if unreachable is None else f"not reached: {unreachable}"[:300],
         "bytes_freed": int(sum(item.bytes or 0 for item in freed)),
         "stores": dg.MetadataValue.md(table.to_markdown(index=False)),
         **{f"removed/{item.store}": item.removed for item in freed},

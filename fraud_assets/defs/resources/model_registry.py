@@ -33,14 +33,17 @@ from fraud_assets.core.served_models import (
     MODEL_NAME,
     REFERENCE_SAMPLE_FILE,
     ChampionModel,
+    complete_served_entries,
     load_served_model,
     newest_published_champion,
+    promoted_versions,
     publish_champion,
     save_served_model,
 )
 from fraud_assets.core.settings import Settings
 
 MODEL_CARD_ARTIFACT = "model_card.json"
+ARCHIVED_TAG = "archived"  # on a registered version past the registry's retention: "true", and the date it was set
 FINGERPRINT_TAG = "training_fingerprint"  # on a registered version and its MLflow run
 UNCHANGED_AS_TAG = "unchanged_as_version"  # on the MLflow run of a training that found its fingerprint registered
 
@@ -164,6 +167,36 @@ class ModelRegistry(dg.ConfigurableResource):
         else:
             save_served_model(self.bentoml_home, self.registered_model_name, booster, card, reference_sample)
         return card
+
+    def served_versions(self) -> set[str]:
+        """The versions the served-model store still holds (the champion and the ones before it: what a rollback
+        or a replica's fallback returns to)."""
+        database = self._database
+        if database is not None:
+            return promoted_versions(database, self.registered_model_name)
+        return {entry.info.metadata.get("version") or "" for entry in
+                complete_served_entries(self.bentoml_home, self.registered_model_name)} - {""}
+
+    def archive_versions(self, keep: int) -> tuple[list[str], list[str]]:
+        """Tag `archived` on every registered version past the newest `keep`, except the champion and the versions
+        the served-model store holds; nothing is deleted, so `rollback --version` still finds an archived one.
+        Returns (the versions archived now, the versions kept). Reads the registry's versions: a few a year."""
+        client = self._client()
+        versions = sorted(client.search_model_versions(f"name = '{self.registered_model_name}'"),
+                          key=lambda model_version: int(model_version.version))
+        protected = {str(version.version) for version in versions[-keep:]} if keep > 0 else set()
+        protected |= self.served_versions() | ({self.champion_version()} - {None})
+        archived_now = []
+        today = datetime.now(timezone.utc).date().isoformat()
+        for version in versions:
+            number = str(version.version)
+            if number in protected:
+                if ARCHIVED_TAG in version.tags:  # served again (a rollback): no longer archived
+                    client.delete_model_version_tag(self.registered_model_name, number, ARCHIVED_TAG)
+            elif ARCHIVED_TAG not in version.tags:
+                client.set_model_version_tag(self.registered_model_name, number, ARCHIVED_TAG, f"true ({today})")
+                archived_now.append(number)
+        return archived_now, sorted(protected, key=int)
 
     def load_champion(self) -> ChampionModel | None:
         """The model the service serves: the team database's newest promotion, or the newest entry of the BentoML

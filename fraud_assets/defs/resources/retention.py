@@ -23,6 +23,8 @@ class StoreRetention(dg.ConfigurableResource):
     served_models_kept: int = Field(description="Newest entries kept in the served-model store (at least 2: the "
                                                 "champion and the previous one).")
     lake_snapshot_days: int = Field(description="Days of DuckLake snapshots (time travel) kept; their files after.")
+    registry_versions_kept: int = Field(description="Newest MLflow versions left unarchived (the champion and the "
+                                                    "served versions never are archived).")
     review_window_days: int = Field(description="The label app's window: exports inside it are always kept.")
     decision_log_path: str = Field(description="The embedded decision log (SQLite); unused with a database.")
     database_url: Optional[str] = Field(
@@ -34,7 +36,8 @@ class StoreRetention(dg.ConfigurableResource):
         policy = settings.retention
         return cls(decision_log_days=policy.decision_log_days, export_days=policy.export_days,
                    report_days=policy.report_days, served_models_kept=policy.served_models_kept,
-                   lake_snapshot_days=policy.lake_snapshot_days, review_window_days=settings.review_window_days,
+                   lake_snapshot_days=policy.lake_snapshot_days,
+                   registry_versions_kept=policy.registry_versions_kept, review_window_days=settings.review_window_days,
                    decision_log_path=str(settings.decision_log_path),
                    database_url=None if settings.database is None else dg.EnvVar(DATABASE_URL_ENV))
 
@@ -42,7 +45,8 @@ class StoreRetention(dg.ConfigurableResource):
     def policy(self) -> RetentionPolicy:
         return RetentionPolicy(decision_log_days=self.decision_log_days, export_days=self.export_days,
                                report_days=self.report_days, served_models_kept=self.served_models_kept,
-                               lake_snapshot_days=self.lake_snapshot_days)
+                               lake_snapshot_days=self.lake_snapshot_days,
+                               registry_versions_kept=self.registry_versions_kept)
 
     @property
     def database(self) -> DatabaseUrl | None:
