@@ -46,6 +46,7 @@ import requests
 from fraud_assets.cli.instance import prepare_dagster_home
 from fraud_assets.cli.mlflow_server import prepare_tracking_store, server_command, server_environment, ui_command
 from fraud_assets.core.database import DatabaseUnreachable
+from fraud_assets.core.rotating_log import RotatingLog, copy_output
 from fraud_assets.core.settings import Settings, env_number, env_str
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
@@ -292,11 +293,11 @@ def log_tail(path: Path | None, lines: int = 15) -> str:
 
 def start(service: ManagedService, environment: dict[str, str], logs_dir: Path) -> None:
     service.log_path = logs_dir / f"{service.name}.log"
-    log = service.log_path.open("w")
+    log = RotatingLog(service.log_path)  # bounded; the previous run's log is kept as .log.1
     service.process = subprocess.Popen(service.command, cwd=REPOSITORY_ROOT, env={**environment, **service.environment},
-                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
-    log.close()
+    copy_output(service.process.stdout, log)
     service.started_at = time.monotonic()
 
 
