@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS label_events (
     labeled_at      TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS label_events_by_transaction ON label_events (transaction_id, event_id);
+CREATE INDEX IF NOT EXISTS label_events_by_reviewer ON label_events (reviewer, event_id);
 """
 
 POSTGRES_LABEL_EVENTS_SCHEMA = f"""
@@ -43,8 +44,11 @@ CREATE TABLE IF NOT EXISTS {ONLINE_SCHEMA}.label_events (
     labeled_at      TEXT      NOT NULL
 );
 CREATE INDEX IF NOT EXISTS label_events_by_transaction ON {ONLINE_SCHEMA}.label_events (transaction_id, event_id);
+CREATE INDEX IF NOT EXISTS label_events_by_reviewer ON {ONLINE_SCHEMA}.label_events (reviewer, event_id);
 """
 LABEL_EVENT_COLUMNS = ["event_id", "transaction_id", "label", "previous_label", "reviewer", "note", "labeled_at"]
+TRANSACTION_CHUNK = 500  # ids per `transaction_id IN (...)`: well under SQLite's 999 bound variables of old builds
+MAX_PAGE_ROWS = 10_000  # the most events one history page returns
 
 LATEST_LABELS_SQL = """
     SELECT transaction_id, label, reviewer, labeled_at, event_count FROM (
@@ -137,14 +141,96 @@ def query_label_store(location: Path | DatabaseUrl, sql: str) -> pd.DataFrame:
         return pd.read_sql_query(sql.format(table="label_events"), connection)
 
 
-def read_label_events(location: Path | DatabaseUrl) -> pd.DataFrame:
-    """Every label event (LABEL_EVENT_COLUMNS), oldest first; empty before the first label."""
-    if label_store_exists(location):
-        frame = query_label_store(location, f"SELECT {', '.join(LABEL_EVENT_COLUMNS)} FROM {{table}} ORDER BY event_id")
-        if len(frame):
-            return frame.astype({"event_id": "int64", "label": "int64"})
+def query_label_store_params(location: Path | DatabaseUrl, sql: str, parameters: list) -> pd.DataFrame:
+    """The rows of `sql` with its `?` placeholders bound to `parameters`, `{table}` standing for the label events'
+    table, read from `location` (PostgreSQL's placeholders are written `%s` for it)."""
+    if isinstance(location, DatabaseUrl):
+        with closing(connect_postgres_label_store(location)) as connection:
+            with connection.cursor() as cursor:
+                cursor.execute(sql.format(table=f"{ONLINE_SCHEMA}.label_events").replace("?", "%s"), parameters)
+                frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
+            connection.rollback()  # end the read-only transaction
+            return frame
+    with closing(connect_label_store(location)) as connection:
+        return pd.read_sql_query(sql.format(table="label_events"), connection, params=parameters)
+
+
+def _event_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
+    """Label events with LABEL_EVENT_COLUMNS and integer ids and labels; an empty frame of them for None."""
+    if frame is not None and len(frame):
+        return frame[LABEL_EVENT_COLUMNS].astype({"event_id": "int64", "label": "int64"}).reset_index(drop=True)
     return pd.DataFrame({column: pd.Series(dtype="int64" if column == "event_id" else object)
                          for column in LABEL_EVENT_COLUMNS})
+
+
+def read_label_events(location: Path | DatabaseUrl) -> pd.DataFrame:
+    """Every label event (LABEL_EVENT_COLUMNS), oldest first; empty before the first label.
+
+    Unbounded: every event the store holds (about a million a year). Not for a request path: the label app reads
+    `read_label_events_of` (the events of its window's cases) and `read_label_events_page` (one history page)."""
+    if label_store_exists(location):
+        return _event_frame(query_label_store(
+            location, f"SELECT {', '.join(LABEL_EVENT_COLUMNS)} FROM {{table}} ORDER BY event_id"))
+    return _event_frame(None)
+
+
+def read_label_events_of(location: Path | DatabaseUrl, transaction_ids) -> pd.DataFrame:
+    """The label events of the given transactions (LABEL_EVENT_COLUMNS), oldest first; empty before the first label.
+
+    Reads only those transactions' events, through the index `label_events_by_transaction`: one
+    `WHERE transaction_id IN (...)` query per TRANSACTION_CHUNK ids, over one connection."""
+    ids = sorted({str(transaction_id) for transaction_id in transaction_ids})
+    if not ids or not label_store_exists(location):
+        return _event_frame(None)
+    chunks = [ids[start:start + TRANSACTION_CHUNK] for start in range(0, len(ids), TRANSACTION_CHUNK)]
+    select = f"SELECT {', '.join(LABEL_EVENT_COLUMNS)} FROM {{table}} WHERE transaction_id IN "
+    frames = []
+    if isinstance(location, DatabaseUrl):
+        with closing(connect_postgres_label_store(location)) as connection:
+            with connection.cursor() as cursor:
+                for chunk in chunks:
+                    cursor.execute(select.format(table=f"{ONLINE_SCHEMA}.label_events")
+                                   + f"({', '.join(['%s'] * len(chunk))})", chunk)
+                    frames.append(pd.DataFrame(cursor.fetchall(),
+                                               columns=[column.name for column in cursor.description]))
+            connection.rollback()  # end the read-only transaction
+    else:
+        with closing(connect_label_store(location)) as connection:
+            for chunk in chunks:
+                frames.append(pd.read_sql_query(select.format(table="label_events")
+                                                + f"({', '.join('?' * len(chunk))})", connection, params=chunk))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return _event_frame(None)
+    return _event_frame(pd.concat(frames, ignore_index=True).sort_values("event_id", kind="stable"))
+
+
+def read_label_events_page(location: Path | DatabaseUrl, transaction_id: str | None = None,
+                           reviewer: str | None = None, page: int = 1, page_size: int = 100) -> pd.DataFrame:
+    """One page of label events, newest first (LABEL_EVENT_COLUMNS): page 1 the newest `page_size`, page 2 the
+    next ones; optionally only one transaction's and/or one reviewer's (None or '' for any). Empty past the last.
+
+    At most `page_size` rows (at most MAX_PAGE_ROWS), found in SQL (`ORDER BY event_id DESC LIMIT ? OFFSET ?`): the
+    store walks at most page * page_size entries of the primary key, or of the index by transaction or by reviewer
+    when filtered."""
+    page, page_size = int(page), int(page_size)
+    if page < 1:
+        raise ValueError(f"a history page is numbered from 1, got {page}")
+    if not 1 <= page_size <= MAX_PAGE_ROWS:
+        raise ValueError(f"a history page holds 1 to {MAX_PAGE_ROWS} events, got {page_size}")
+    if not label_store_exists(location):
+        return _event_frame(None)
+    conditions, parameters = [], []
+    if transaction_id:
+        conditions.append("transaction_id = ?")
+        parameters.append(str(transaction_id))
+    if reviewer:
+        conditions.append("reviewer = ?")
+        parameters.append(str(reviewer))
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    sql = (f"SELECT {', '.join(LABEL_EVENT_COLUMNS)} FROM {{table}} {where}"
+           "ORDER BY event_id DESC LIMIT ? OFFSET ?")
+    return _event_frame(query_label_store_params(location, sql, [*parameters, page_size, (page - 1) * page_size]))
 
 
 def read_latest_labels(location: str | Path | DatabaseUrl) -> pd.DataFrame:

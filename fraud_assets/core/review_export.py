@@ -12,7 +12,9 @@ Ground truth (`isFraud`) is exported with `label_matures_on_day`; the app shows 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +76,84 @@ def read_exports(exports_dir: Path, kind: str) -> pd.DataFrame:
     if not files:
         return pd.DataFrame(columns=columns)
     return pd.concat([pd.read_parquet(file) for file in files], ignore_index=True).reindex(columns=columns)
+
+
+DAY_FILE_NAME = re.compile(r"^day=(\d+)\.parquet$")
+
+
+def exported_days(exports_dir: Path, kind: str) -> list[int]:
+    """The days exported as `kind` ('review' or 'summary'), ascending by number (day 1000 after day 999), found from
+    the file names alone: one directory listing, no file opened. [] when nothing is exported."""
+    folder = Path(exports_dir) / kind
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(int(match.group(1)) for match in map(DAY_FILE_NAME.match, names) if match)
+
+
+class ExportFileCache:
+    """Day files already read, keyed per file by its path, modification time and size: a file is read again only
+    when it was replaced. It holds the files of the last read of each folder only, so it stays the size of one
+    window however many days are exported."""
+
+    def __init__(self):
+        self._frames: dict[Path, tuple[tuple[int, int], pd.DataFrame]] = {}
+        self._lock = threading.Lock()
+        self.files_read = 0  # files read from disk since created: what a cached read saves
+
+    def read(self, files: list[Path]) -> list[pd.DataFrame]:
+        """The frames of `files` (each read at most once while unchanged); a file that vanished is left out."""
+        frames, kept = [], {}
+        for file in files:
+            try:
+                stat = file.stat()
+            except FileNotFoundError:  # replaced or removed between the listing and the stat
+                continue
+            signature = (stat.st_mtime_ns, stat.st_size)
+            with self._lock:
+                cached = self._frames.get(file)
+            if cached is not None and cached[0] == signature:
+                frame = cached[1]
+            else:
+                try:
+                    frame = pd.read_parquet(file)
+                except FileNotFoundError:
+                    continue
+                with self._lock:
+                    self.files_read += 1
+            kept[file] = (signature, frame)
+            frames.append(frame)
+        folders = {file.parent for file in files}
+        with self._lock:
+            for file in [file for file in self._frames if file.parent in folders and file not in kept]:
+                del self._frames[file]
+            self._frames.update(kept)
+        return frames
+
+
+def read_export_days(exports_dir: Path, kind: str, days: Iterable[int],
+                     cache: ExportFileCache | None = None) -> pd.DataFrame:
+    """The exports of `kind` ('review' or 'summary') of the given days, concatenated with the contract's columns (a
+    column an older export lacks is NaN on its days); a day not exported is skipped.
+
+    Reads only the files of `days` (through `cache` when given, re-reading only the files that changed), never
+    lists or opens another day's file."""
+    if kind not in ("review", "summary"):
+        raise ValueError(f"an export kind is 'review' or 'summary', got {kind!r}")
+    columns = REVIEW_COLUMNS if kind == "review" else SUMMARY_COLUMNS
+    files = [file for file in (day_file(Path(exports_dir), kind, int(day)) for day in sorted(set(days)))
+             if file.exists()]
+    if cache is not None:
+        frames = cache.read(files)
+    else:
+        frames = []
+        for file in files:
+            try:
+                frames.append(pd.read_parquet(file))
+            except FileNotFoundError:  # removed between the check and the read
+                continue
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True).reindex(columns=columns)
