@@ -1,4 +1,4 @@
-"""The label history: every label event, newest first, with the case it labeled for context."""
+"""The label history: label events, newest first, with the case each one labeled for context."""
 
 from __future__ import annotations
 
@@ -11,9 +11,22 @@ HISTORY_COLUMNS = ["event_id", "labeled_at", "reviewer", "transaction_id", "labe
                    "type", "amount", "score"]
 
 
+def with_case_context(events: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """`events` (LABEL_EVENT_COLUMNS) in their order, as HISTORY_COLUMNS: labels as words and the case's day, type,
+    amount and score from `cases` (empty for a transaction outside them, such as a case older than the window)."""
+    context = cases[["transaction_id", "day", "type", "amount", "score"]].drop_duplicates("transaction_id")
+    history = events.merge(context, on="transaction_id", how="left")
+    history["label"] = history["label"].map(label_name)
+    history["previous_label"] = history["previous_label"].map(label_name)
+    history["note"] = history["note"].fillna("")
+    return history[HISTORY_COLUMNS].reset_index(drop=True)
+
+
 def label_history(snapshot: Snapshot, transaction_id: str | None = None, reviewer: str | None = None,
                   limit: int | None = None) -> pd.DataFrame:
-    """Label events newest first (HISTORY_COLUMNS), with the case's day, type, amount and score for context."""
+    """The snapshot's label events newest first (HISTORY_COLUMNS), optionally of one transaction and/or reviewer:
+    only the events the snapshot read, those of the review window's cases (a case view's history). The history tab
+    pages through every event in SQL instead (ReviewService.history)."""
     events = snapshot.events
     if transaction_id:
         events = events[events["transaction_id"] == str(transaction_id).strip()]
@@ -22,9 +35,4 @@ def label_history(snapshot: Snapshot, transaction_id: str | None = None, reviewe
     events = events.sort_values("event_id", ascending=False)
     if limit:
         events = events.head(int(limit))
-    context = snapshot.cases[["transaction_id", "day", "type", "amount", "score"]]
-    history = events.merge(context, on="transaction_id", how="left")
-    history["label"] = history["label"].map(label_name)
-    history["previous_label"] = history["previous_label"].map(label_name)
-    history["note"] = history["note"].fillna("")
-    return history[HISTORY_COLUMNS].reset_index(drop=True)
+    return with_case_context(events, snapshot.cases)

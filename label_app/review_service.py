@@ -14,18 +14,20 @@ import gradio as gr
 import pandas as pd
 
 from fraud_assets.core.database import DatabaseUnreachable, DatabaseUrl
-from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.label_store import append_label_event, read_label_events_page
 from fraud_assets.core.online_db import is_connection_error
 from fraud_assets.core.review_export import SCORE_BIN_EDGES
 from label_app import case_lists, model_stats
 from label_app.case_detail import case_detail, describe_reasons
-from label_app.label_history import label_history
+from label_app.label_history import with_case_context
 from label_app.review_queue import left_today, review_queue, today_alerts_and_budget
 from label_app.settings import LabelAppSettings
-from label_app.snapshot import Snapshot, is_case, load_snapshot
+from label_app.snapshot import CASE_COLUMNS, Snapshot, is_case, load_snapshot
 from label_app.values import parse_label, to_records
 
 API_ENDPOINTS = ["queue", "case", "submit_label", "history", "daily_stats", "list_cases"]  # ReviewService methods
+DEFAULT_HISTORY_PAGE = 100  # label events a history page shows unless asked otherwise
+READ_FAILED = "the label events and online alerts could not be read"
 
 
 class ReviewService:
@@ -34,10 +36,12 @@ class ReviewService:
     def __init__(self, settings: LabelAppSettings):
         self.settings = settings
 
-    def snapshot(self) -> Snapshot:
-        """The exports, label events and online alerts as they are now."""
-        with self.database_errors("the label events and online alerts could not be read"):
-            return load_snapshot(self.settings.exports_dir, self.settings.label_store, self.settings.decision_log)
+    def snapshot(self, with_labels: bool = True) -> Snapshot:
+        """The review window's exports, label events and online alerts as they are now (see load_snapshot for what
+        it reads); `with_labels=False` leaves the label events unread (the cases then carry no analyst label)."""
+        with self.database_errors(READ_FAILED):
+            return load_snapshot(self.settings.exports_dir, self.settings.label_store, self.settings.decision_log,
+                                 self.settings.review_window_days, with_labels=with_labels)
 
     @contextmanager
     def database_errors(self, consequence: str) -> Iterator[None]:
@@ -73,7 +77,8 @@ class ReviewService:
         (analyst label, or ground truth once matured) and its label history."""
         detail = case_detail(self.snapshot(), transaction_id)
         if detail is None:
-            raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}", print_exception=False)
+            raise gr.Error(f"no exported or online alert of the last {self.settings.review_window_days} days has "
+                           f"transaction_id {transaction_id!r}", print_exception=False)
         return detail
 
     def submit_label(self, transaction_id: str, label: str, note: str = "", request: gr.Request = None) -> dict:
@@ -89,16 +94,37 @@ class ReviewService:
             raise gr.Error(str(error), print_exception=False) from None
         transaction_id = str(transaction_id).strip()
         with self.database_errors("the label was not recorded"):
-            if not is_case(self.settings.exports_dir, self.settings.decision_log, transaction_id):
-                raise gr.Error(f"no exported or online alert has transaction_id {transaction_id!r}; nothing recorded",
-                               print_exception=False)
+            if not is_case(self.settings.exports_dir, self.settings.decision_log, transaction_id,
+                           self.settings.review_window_days):
+                raise gr.Error(f"no exported or online alert of the last {self.settings.review_window_days} days has "
+                               f"transaction_id {transaction_id!r}; nothing recorded", print_exception=False)
             return append_label_event(self.settings.label_store, transaction_id, value, reviewer,
                                       (note or "").strip())
 
-    def history(self, transaction_id: str = "", reviewer: str = "", limit: int = 100) -> list[dict]:
-        """Label events newest first: {event_id, labeled_at, reviewer, transaction_id, label, previous_label, note,
-        day, type, amount, score}, optionally of one transaction and/or one reviewer."""
-        return to_records(label_history(self.snapshot(), transaction_id, reviewer, limit or None))
+    def history(self, transaction_id: str = "", reviewer: str = "", limit: int = 100, page: int = 1) -> list[dict]:
+        """One page of label events, newest first: {event_id, labeled_at, reviewer, transaction_id, label,
+        previous_label, note, day, type, amount, score}, optionally of one transaction and/or one reviewer. `limit`
+        events a page (at most 10,000); page 1 is the newest, page 2 the next ones; [] past the last page. Any event
+        may be paged to, however old; day, type, amount and score are filled for the review window's cases."""
+        return to_records(self.history_page(transaction_id, reviewer, limit, page))
+
+    def history_page(self, transaction_id: str = "", reviewer: str = "", limit: int = 100,
+                     page: int = 1) -> pd.DataFrame:
+        """`history` as a frame (HISTORY_COLUMNS): at most `limit` events, paged in SQL, and the window's cases for
+        their context (the snapshot without its label events)."""
+        try:
+            page_size, page = int(limit or DEFAULT_HISTORY_PAGE), int(page or 1)
+        except (TypeError, ValueError):
+            raise gr.Error(f"the history's limit and page are whole numbers, got {limit!r} and {page!r}",
+                           print_exception=False) from None
+        with self.database_errors(READ_FAILED):
+            try:
+                events = read_label_events_page(self.settings.label_store, (transaction_id or "").strip() or None,
+                                                (reviewer or "").strip() or None, page, page_size)
+            except ValueError as error:
+                raise gr.Error(str(error), print_exception=False) from None
+        cases = self.snapshot(with_labels=False).cases if len(events) else pd.DataFrame(columns=CASE_COLUMNS)
+        return with_case_context(events, cases)
 
     def daily_stats(self) -> dict:
         """Per day: model version, threshold, rows, alerts, the confusion matrix against the labels known so far,

@@ -7,17 +7,19 @@ import os
 from pathlib import Path
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.settings import Settings, StoreLocation
+from fraud_assets.core.settings import DEFAULT_REVIEW_WINDOW_DAYS, Settings, StoreLocation
 
 
 @dataclasses.dataclass(frozen=True)
 class LabelAppSettings:
     """The label app's configuration; `from_env()` reads it (where the stores are comes from
-    fraud_assets.core.settings: SQLite files under the data folder, or with FRAUD_DATABASE_URL the team database)."""
+    fraud_assets.core.settings: SQLite files under the data folder, or with FRAUD_DATABASE_URL the team database; the
+    review window from FRAUD_REVIEW_WINDOW_DAYS)."""
 
     exports_dir: Path
     label_store: StoreLocation
     decision_log: StoreLocation
+    review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS  # the days of cases the app shows and reads, today included
     host: str = "127.0.0.1"
     port: int = 7860
     users: str = ""
@@ -41,6 +43,7 @@ class LabelAppSettings:
             exports_dir=system.exports_dir,
             label_store=system.label_store,
             decision_log=system.decision_log,
+            review_window_days=system.review_window_days,
             host=os.environ.get("FRAUD_LABEL_APP_HOST", "").strip() or "127.0.0.1",
             port=int(port_text),
             users=os.environ.get("FRAUD_LABEL_APP_USERS", ""),

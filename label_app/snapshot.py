@@ -2,6 +2,9 @@
 the label events. Nothing here imports Gradio, so every rule is testable with small hand-made frames. The rules:
 
 - "Today" is the newest exported day: the simulation clock, not the wall clock.
+- The app shows the review window only: the exported days today - review_window_days + 1 .. today, the online alerts
+  decided in the last review_window_days (wall clock, UTC) and the label events of those cases. However long the
+  deployment has run, a request reads that many days, never every day so far.
 - A case is an exported transaction (an alert, or a fraud the model missed) or an online alert of the BentoML
   service (source 'online'); a transaction in both keeps its exported row, which carries ground truth.
 - Ground truth (`isFraud`) is visible only from `label_matures_on_day` on; before that only analysts' labels count.
@@ -13,18 +16,18 @@ the label events. Nothing here imports Gradio, so every rule is testable with sm
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fraud_assets.core.decision_log import decision_log_exists, is_alerted_online, read_decisions
-from fraud_assets.core.label_store import read_label_events
-from fraud_assets.core.review_export import REVIEW_COLUMNS, read_exports
+from fraud_assets.core.decision_log import decision_log_exists, is_alerted_online, read_online_alerts
+from fraud_assets.core.label_store import read_label_events_of
+from fraud_assets.core.review_export import REVIEW_COLUMNS, ExportFileCache, exported_days, read_export_days
 from fraud_assets.core.schema import day_of_step
-from fraud_assets.core.settings import StoreLocation
+from fraud_assets.core.settings import DEFAULT_REVIEW_WINDOW_DAYS, StoreLocation
 from label_app.values import is_number
 
 TRANSACTION_FIELDS = ["step", "event_ts", "type", "amount", "nameOrig", "oldbalanceOrg", "newbalanceOrig", "nameDest",
@@ -46,29 +49,32 @@ class Snapshot:
 # ---------------------------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------------------------
-_export_cache: dict[tuple[str, str], tuple[tuple, pd.DataFrame]] = {}
-_export_cache_lock = threading.Lock()
+_export_cache = ExportFileCache()  # the window's day files, each read once while unchanged
 
 
-def read_exports_cached(exports_dir: Path, kind: str) -> pd.DataFrame:
-    """`read_exports`, re-read only when a day file was added, replaced or removed since the last call."""
-    files = sorted((Path(exports_dir) / kind).glob("day=*.parquet"))
-    signature = []
-    for file in files:
-        try:
-            stat = file.stat()
-        except FileNotFoundError:  # replaced between the listing and the stat: read again next time
-            continue
-        signature.append((file.name, stat.st_mtime_ns, stat.st_size))
-    key = (str(Path(exports_dir).resolve()), kind)
-    with _export_cache_lock:
-        cached = _export_cache.get(key)
-        if cached is not None and cached[0] == tuple(signature):
-            return cached[1]
-    frame = read_exports(Path(exports_dir), kind)
-    with _export_cache_lock:
-        _export_cache[key] = (tuple(signature), frame)
-    return frame
+def window_days(exports_dir: Path, review_window_days: int) -> tuple[int | None, list[int]]:
+    """Today (the newest exported day of either kind, from the file names: no file is opened) and the days of the
+    review window, today - review_window_days + 1 .. today; (None, []) before anything is exported."""
+    if int(review_window_days) < 1:
+        raise ValueError(f"the review window is at least 1 day (today included), got {review_window_days}")
+    newest = [days[-1] for days in (exported_days(exports_dir, "review"), exported_days(exports_dir, "summary"))
+              if days]
+    if not newest:
+        return None, []
+    today = max(newest)
+    return today, list(range(max(0, today - int(review_window_days) + 1), today + 1))
+
+
+def read_window_exports(exports_dir: Path, kind: str, days: list[int]) -> pd.DataFrame:
+    """The exports of `kind` of the window's `days`: reads the export files of those days only, each once while it
+    is unchanged (a replaced day file is read again)."""
+    return read_export_days(Path(exports_dir), kind, days, cache=_export_cache)
+
+
+def online_alert_cutoff(review_window_days: int, now: datetime | None = None) -> str:
+    """The oldest `decided_at` of the window's online alerts: now (UTC) minus the window, in the service's format."""
+    moment = (now or datetime.now(timezone.utc)) - timedelta(days=int(review_window_days))
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFrame:
@@ -103,28 +109,43 @@ def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFra
     return pd.DataFrame(rows, columns=REVIEW_COLUMNS)
 
 
-def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: StoreLocation | None = None) -> Snapshot:
-    """Read the exports, the label events and (when it exists) the decision log; never the warehouse.
+def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: StoreLocation | None = None,
+                  review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS, now: datetime | None = None,
+                  with_labels: bool = True) -> Snapshot:
+    """The review window's cases, summaries and label events; never the warehouse, never an older day.
 
-    The stores are SQLite files or the team database; with the database unreachable the driver's error (a
-    DatabaseUnreachable or psycopg2.OperationalError) goes to the caller.
+    Reads the export files of the window's days (today - review_window_days + 1 .. today, today the newest exported
+    day), the label events of those cases only (indexed by transaction id) and at most ONLINE_ALERTS_LIMIT online
+    alerts decided since `now` (UTC) minus the window; `with_labels=False` reads no label event (the cases then
+    carry no analyst label: what the history needs for context). The stores are SQLite files or the team database;
+    with the database unreachable the driver's error (a DatabaseUnreachable or psycopg2.OperationalError) goes to the
+    caller.
     """
-    review = read_exports_cached(exports_dir, "review")
-    summary = read_exports_cached(exports_dir, "summary")
-    events = read_label_events(label_store)
-    today = newest_day(review, summary)
+    today, days = window_days(exports_dir, review_window_days)
+    review = read_window_exports(exports_dir, "review", days)
+    summary = read_window_exports(exports_dir, "summary", days)
     online = None
     if decision_log is not None and decision_log_exists(decision_log):
-        online = online_alert_cases(read_decisions(decision_log, alerts_only=True), today)
+        alerts = read_online_alerts(decision_log, online_alert_cutoff(review_window_days, now))
+        online = online_alert_cases(alerts, today)
+    case_ids = review["transaction_id"].astype(str).tolist()
+    if online is not None:
+        case_ids += online["transaction_id"].tolist()
+    events = read_label_events_of(label_store, case_ids if with_labels else [])
     return Snapshot(cases=build_cases(review, events, today, online), summary=summary, events=events, today=today)
 
 
-def is_case(exports_dir: Path, decision_log: StoreLocation | None, transaction_id: str) -> bool:
-    """Whether a transaction is exported or was alerted online: what may be labeled (cheaper than a snapshot)."""
-    review = read_exports_cached(exports_dir, "review")
+def is_case(exports_dir: Path, decision_log: StoreLocation | None, transaction_id: str,
+            review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS, now: datetime | None = None) -> bool:
+    """Whether a transaction is a case of the review window, what may be labeled: exported on one of the window's
+    days (reads the export files of those days, cached) or alerted online since the window's cutoff (at most one
+    row, through an index)."""
+    _, days = window_days(exports_dir, review_window_days)
+    review = read_window_exports(exports_dir, "review", days)
     if (review["transaction_id"].astype(str) == transaction_id).any():
         return True
-    return decision_log is not None and is_alerted_online(decision_log, transaction_id)
+    return decision_log is not None and is_alerted_online(decision_log, transaction_id,
+                                                          since=online_alert_cutoff(review_window_days, now))
 
 
 def exported_alert_budget(served: pd.DataFrame) -> int | None:
@@ -132,12 +153,6 @@ def exported_alert_budget(served: pd.DataFrame) -> int | None:
     version, each with the day's budget); None for a day exported before the budget was."""
     budgets = served["alert_budget"].dropna()
     return int(budgets.iloc[0]) if len(budgets) else None
-
-
-def newest_day(review: pd.DataFrame, summary: pd.DataFrame) -> int | None:
-    """Today on the simulation clock: the newest day of any export; None when nothing is exported."""
-    days = pd.concat([review["day"], summary["day"]], ignore_index=True).dropna()
-    return int(days.max()) if len(days) else None
 
 
 # ---------------------------------------------------------------------------------------------------------------

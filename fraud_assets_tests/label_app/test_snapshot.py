@@ -7,6 +7,7 @@ import json
 import math
 import os
 import time
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
@@ -53,8 +54,11 @@ def test_online_alerts_join_the_queue(tmp_path):
     exports, labels = write_scenario(tmp_path)
     log = tmp_path / "decisions.sqlite"
 
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)  # within the review window of the wall clock
+
     def decision(request_id, transaction_id, score, is_alert, transaction):
-        return (request_id, 0, transaction_id, f"2025-03-01T10:00:0{request_id[-1]}Z", "v2", score, int(is_alert), 0.4,
+        decided_at = (an_hour_ago + timedelta(seconds=int(request_id[-1]))).isoformat(timespec="milliseconds")
+        return (request_id, 0, transaction_id, decided_at, "v2", score, int(is_alert), 0.4,
                 json.dumps(transaction), json.dumps(REASONS[:1]))
 
     append_decisions(log, [
