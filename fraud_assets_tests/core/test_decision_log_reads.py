@@ -1,0 +1,42 @@
+"""The decision log's read for the label app, on a real SQLite log: the alerts decided since a cutoff, newest first,
+at most a limit, through the partial index by time."""
+
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+
+from fraud_assets.core.decision_log import (
+    append_decisions,
+    connect_decision_log,
+    is_alerted_online,
+    read_online_alerts,
+)
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+
+
+def decision(request_id: str, transaction_id: str, days_ago: float, is_alert: bool) -> tuple:
+    decided_at = (NOW - timedelta(days=days_ago)).isoformat(timespec="milliseconds")
+    return (request_id, 0, transaction_id, decided_at, "v1", 0.9 if is_alert else 0.1, int(is_alert), 0.5,
+            json.dumps({"step": 5}), "[]")
+
+
+def test_only_the_alerts_since_the_cutoff_are_read(tmp_path):
+    log = tmp_path / "decisions.sqlite"
+    append_decisions(log, [decision("r1", "old-alert", 40, True), decision("r2", "new-alert", 1, True),
+                           decision("r3", "new-legit", 1, False), decision("r4", "newest-alert", 0.5, True),
+                           decision("r5", "edge-alert", 30, True)])
+    cutoff = (NOW - timedelta(days=30)).isoformat(timespec="milliseconds")
+    alerts = read_online_alerts(log, cutoff)
+    assert alerts["transaction_id"].tolist() == ["newest-alert", "new-alert", "edge-alert"]  # newest first
+    assert read_online_alerts(log, cutoff, limit=1)["transaction_id"].tolist() == ["newest-alert"]
+    assert is_alerted_online(log, "old-alert") and not is_alerted_online(log, "old-alert", since=cutoff)
+    assert is_alerted_online(log, "new-alert", since=cutoff) and not is_alerted_online(log, "new-legit", since=cutoff)
+    assert read_online_alerts(tmp_path / "none.sqlite", cutoff).empty and not (tmp_path / "none.sqlite").exists()
+    with closing(connect_decision_log(log)) as connection:
+        plan = " ".join(str(row) for row in connection.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM decisions INDEXED BY decision_alerts_by_time "
+            "WHERE is_alert = 1 AND decided_at >= ? ORDER BY decided_at DESC LIMIT 5", (cutoff,)))
+    assert "decision_alerts_by_time" in plan and "SCAN decisions" not in plan
