@@ -7,6 +7,7 @@ import json
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
+from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.decision_log import (
     append_decisions,
     connect_decision_log,
@@ -40,3 +41,12 @@ def test_only_the_alerts_since_the_cutoff_are_read(tmp_path):
             "EXPLAIN QUERY PLAN SELECT * FROM decisions INDEXED BY decision_alerts_by_time "
             "WHERE is_alert = 1 AND decided_at >= ? ORDER BY decided_at DESC LIMIT 5", (cutoff,)))
     assert "decision_alerts_by_time" in plan and "SCAN decisions" not in plan
+
+
+def test_the_same_read_on_postgresql(postgres_database):
+    database = DatabaseUrl.parse(postgres_database)
+    append_decisions(database, [decision("r1", "old-alert", 40, True), decision("r2", "new-alert", 1, True),
+                                decision("r3", "new-legit", 1, False)])
+    cutoff = (NOW - timedelta(days=30)).isoformat(timespec="milliseconds")
+    assert read_online_alerts(database, cutoff)["transaction_id"].tolist() == ["new-alert"]
+    assert not is_alerted_online(database, "old-alert", since=cutoff) and is_alerted_online(database, "old-alert")

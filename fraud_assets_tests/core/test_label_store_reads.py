@@ -8,14 +8,17 @@ from contextlib import closing
 
 import pytest
 
+from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.label_store import (
     LABEL_EVENT_COLUMNS,
     TRANSACTION_CHUNK,
     append_label_event,
     connect_label_store,
+    connect_postgres_label_store,
     read_label_events_of,
     read_label_events_page,
 )
+from fraud_assets.core.online_db import ONLINE_SCHEMA
 
 
 @pytest.fixture
@@ -89,3 +92,18 @@ def test_a_page_outside_its_bounds_is_refused(store):
         read_label_events_page(store, page=0)
     with pytest.raises(ValueError, match="1 to 10000 events, got 10001"):
         read_label_events_page(store, page_size=10_001)
+
+
+def test_the_same_reads_on_postgresql(postgres_database):
+    """The team database's code path: chunked lookup by transaction id and the history page in SQL."""
+    database = DatabaseUrl.parse(postgres_database)
+    with closing(connect_postgres_label_store(database)) as connection, connection, connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {ONLINE_SCHEMA}.label_events (transaction_id, label, reviewer, labeled_at) "
+                           "VALUES (%s, 1, %s, '2026-01-01')",
+                           [(f"t{index:05d}", f"r{index % 3}") for index in range(1200)])
+    events = read_label_events_of(database, [f"t{index:05d}" for index in range(0, 1200, 2)] + ["never-labeled"])
+    assert len(events) == 600 and events["event_id"].is_monotonic_increasing
+    assert list(events.columns) == LABEL_EVENT_COLUMNS
+    page = read_label_events_page(database, reviewer="r1", page=2, page_size=3)
+    assert page["transaction_id"].tolist() == ["t01189", "t01186", "t01183"]
+    assert read_label_events_page(database, "t00004", "r1")["event_id"].tolist() == [5]
