@@ -24,8 +24,8 @@ from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from fraud_assets.core.decision_log import append_decisions, connect_decision_log, insert_decisions
-from fraud_assets.core.retention import decision_cutoff, prune_decision_log
+from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff, insert_decisions
+from fraud_assets.core.retention import prune_decision_log
 
 WRITER_BATCH_ROWS = 1_000  # the service's writer flushes about this many decisions at a time at 200 requests/s
 TRANSACTION_JSON = json.dumps({"step": 400, "type": "TRANSFER", "amount": 181.0, "nameOrig": "C1305486145",

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fraud_assets.core.decision_log import decision_log_exists, is_alerted_online, read_online_alerts
+from fraud_assets.core.decision_log import (
+    decision_cutoff,
+    decision_log_exists,
+    is_alerted_online,
+    read_online_alerts,
+)
 from fraud_assets.core.label_store import read_label_events_of
 from fraud_assets.core.review_export import REVIEW_COLUMNS, ExportFileCache, exported_days, read_export_days
 from fraud_assets.core.schema import day_of_step
@@ -69,12 +74,6 @@ def read_window_exports(exports_dir: Path, kind: str, days: list[int]) -> pd.Dat
     """The exports of `kind` of the window's `days`: reads the export files of those days only, each once while it
     is unchanged (a replaced day file is read again)."""
     return read_export_days(Path(exports_dir), kind, days, cache=_export_cache)
-
-
-def online_alert_cutoff(review_window_days: int, now: datetime | None = None) -> str:
-    """The oldest `decided_at` of the window's online alerts: now (UTC) minus the window, in the service's format."""
-    moment = (now or datetime.now(timezone.utc)) - timedelta(days=int(review_window_days))
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFrame:
@@ -126,7 +125,7 @@ def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: S
     summary = read_window_exports(exports_dir, "summary", days)
     online = None
     if decision_log is not None and decision_log_exists(decision_log):
-        alerts = read_online_alerts(decision_log, online_alert_cutoff(review_window_days, now))
+        alerts = read_online_alerts(decision_log, decision_cutoff(review_window_days, now))
         online = online_alert_cases(alerts, today)
     case_ids = review["transaction_id"].astype(str).tolist()
     if online is not None:
@@ -145,7 +144,7 @@ def is_case(exports_dir: Path, decision_log: StoreLocation | None, transaction_i
     if (review["transaction_id"].astype(str) == transaction_id).any():
         return True
     return decision_log is not None and is_alerted_online(decision_log, transaction_id,
-                                                          since=online_alert_cutoff(review_window_days, now))
+                                                          since=decision_cutoff(review_window_days, now))
 
 
 def exported_alert_budget(served: pd.DataFrame) -> int | None:

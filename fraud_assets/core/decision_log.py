@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -112,6 +113,13 @@ def append_decisions(location: Path | DatabaseUrl, rows: list[tuple]) -> None:
         return
     with closing(connect_any_decision_log(location)) as connection:
         insert_decisions(connection, rows)
+
+
+def decision_cutoff(days: float, now: datetime | None = None) -> str:
+    """The `decided_at` of `days` ago (from `now`, UTC by default) in the service's format (ISO 8601, UTC, ms), which
+    compares as text: what the label app's window and the log's retention cut at."""
+    moment = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def decision_log_exists(location: Path | DatabaseUrl) -> bool:

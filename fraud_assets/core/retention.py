@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fraud_assets.core.database import DatabaseUrl
@@ -144,12 +143,6 @@ def prune_reports(reports_dir: Path, keep_from_day: int) -> Freed:
 # ---------------------------------------------------------------------------------------------------------------
 # The decision log
 # ---------------------------------------------------------------------------------------------------------------
-def decision_cutoff(days: int, now: datetime | None = None) -> str:
-    """The `decided_at` below which a decision is past retention, in the service's format (ISO 8601, UTC)."""
-    moment = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
 def prune_decision_log(location: Path | DatabaseUrl, cutoff: str, batch_rows: int = DECISION_BATCH_ROWS,
                        on_batch: Callable[[int], None] | None = None) -> Freed:
     """Delete the decisions decided before `cutoff`, oldest first, `batch_rows` per transaction.

@@ -21,13 +21,12 @@ import pandas as pd
 import pytest
 import xgboost as xgb
 
-from fraud_assets.core.decision_log import append_decisions, connect_decision_log
+from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff
 from fraud_assets.core.model_card import ModelCard
 from fraud_assets.core.retention import (
     ABANDONED_SECONDS,
     TRASH_DIR,
     RetentionPolicy,
-    decision_cutoff,
     first_kept_day,
     last_rowid_before,
     prune_decision_log,

@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from fraud_assets.core.decision_log import decision_cutoff
 from fraud_assets.core.retention import (
     Freed,
-    decision_cutoff,
     first_kept_day,
     maintain_lake,
     prune_champion_promotions,
