@@ -3,7 +3,7 @@
 At 200 requests/s the service logs about 17 million decisions a day. This fills a decision log with `--days` days
 of `--rows-per-day` decisions (in the service's row format, written in time order as its writer does), then prunes
 the oldest days while a writer thread keeps appending batches the way the service's writer does, and reports:
-- the prune's time and rows deleted per second;
+- the reads the prune's search for its last old row takes, and the prune's time and rows deleted per second;
 - the writer's commit time during the prune (median, p99, max): how long the service's writer waits for a batch;
 - the file's size before the prune, after it, and after as many new rows as were deleted (the freed pages reused).
 
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff, insert_decisions
-from fraud_assets.core.retention import prune_decision_log
+from fraud_assets.core.retention import last_rowid_before, prune_decision_log
 
 WRITER_BATCH_ROWS = 1_000  # the service's writer flushes about this many decisions at a time at 200 requests/s
 TRANSACTION_JSON = json.dumps({"step": 400, "type": "TRANSFER", "amount": 181.0, "nameOrig": "C1305486145",
@@ -66,6 +66,11 @@ def main() -> None:
         path = Path(scratch) / "decisions.sqlite"
         fill_seconds = fill(path, args.days, args.rows_per_day, now)
         before = file_bytes(path)
+        cutoff = decision_cutoff(args.days - args.prune_days, now=now)
+        with closing(connect_decision_log(path)) as connection:  # the statements the prune's boundary search runs
+            statements: list[str] = []
+            connection.set_trace_callback(statements.append)
+            last_rowid_before(connection, cutoff)
 
         commit_seconds: list[float] = []
         stop = threading.Event()
@@ -84,7 +89,7 @@ def main() -> None:
         thread = threading.Thread(target=writer)
         thread.start()
         started = time.perf_counter()
-        freed = prune_decision_log(path, decision_cutoff(args.days - args.prune_days, now=now))
+        freed = prune_decision_log(path, cutoff)
         prune_seconds = time.perf_counter() - started
         stop.set()
         thread.join()
@@ -97,6 +102,7 @@ def main() -> None:
     commits = sorted(commit_seconds)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(f"filled {args.days} days x {args.rows_per_day:,} decisions in {fill_seconds:.1f} s")
+    print(f"the last old row found in {len(statements)} reads of the {args.days * args.rows_per_day:,}-row log")
     print(f"pruned {freed.removed:,} rows in {prune_seconds:.1f} s ({freed.removed / prune_seconds:,.0f} rows/s)")
     print(f"writer commits of {WRITER_BATCH_ROWS} rows during the prune: {len(commits)}, median "
           f"{statistics.median(commits) * 1000:.1f} ms, p99 {commits[int(0.99 * (len(commits) - 1))] * 1000:.1f} ms, "

@@ -34,6 +34,7 @@ import psutil
 
 from fraud_assets.cli.run_recovery import run_worker
 from fraud_assets.core.label_store import append_label_event
+from fraud_assets.core.retention import tree_bytes
 from fraud_assets.core.review_export import day_file
 from fraud_assets.core.settings import Settings
 from fraud_assets.defs.partitions import day_of_partition_key
@@ -52,21 +53,6 @@ def store_sizes(settings: Settings) -> dict[str, int]:
              "reports": [settings.reports_dir], "labels": [settings.label_store_path],
              "decisions": [settings.decision_log_path], "logs": [settings.data_dir / "logs"]}
     return {store: sum(tree_bytes(path) for path in group) for store, group in paths.items()}
-
-
-def tree_bytes(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    if not path.is_dir():
-        return 0
-    total = 0
-    for folder, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += (Path(folder) / name).stat().st_size
-            except FileNotFoundError:
-                continue
-    return total
 
 
 def run_worker_rss(instance: dg.DagsterInstance, run: dg.DagsterRun) -> int:

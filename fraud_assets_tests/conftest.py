@@ -1,10 +1,12 @@
-"""Shared fixtures: the workspace's real PaySim sample (skipped with a reason when absent); the definitions-load
-tests run first."""
+"""Shared fixtures: the workspace's real PaySim sample (skipped with a reason when absent), a count of the Parquet
+files read; the definitions-load tests run first."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
@@ -12,6 +14,20 @@ from fraud_assets.defs.dagster_compat import keep_sigterm_deliverable
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPOSITORY_ROOT.parent / "shared"
 pytest_plugins = ["fraud_assets_tests.postgres"]  # postgres_cluster, postgres_database: a real local PostgreSQL
+
+
+@pytest.fixture
+def parquet_reads(monkeypatch) -> list:
+    """The names of the files pandas reads as Parquet from now on (what a bounded read may open)."""
+    reads = []
+    original = pd.read_parquet
+
+    def counting(path, *args, **kwargs):
+        reads.append(os.path.basename(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_parquet", counting)
+    return reads
 
 
 def shared_file(relative: str) -> Path:

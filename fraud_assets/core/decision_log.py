@@ -127,17 +127,15 @@ def decision_log_exists(location: Path | DatabaseUrl) -> bool:
     return isinstance(location, DatabaseUrl) or Path(location).exists()
 
 
-def read_decisions(location: Path | DatabaseUrl, alerts_only: bool = False, limit: int | None = None) -> pd.DataFrame:
-    """Logged decisions, newest first; an empty frame when the service has logged nothing yet.
+def read_decisions(location: Path | DatabaseUrl) -> pd.DataFrame:
+    """Every logged decision, newest first; an empty frame when the service has logged nothing yet.
 
-    Bounded by `limit` only (None: every decision, tens of millions a year): not for a request path; the label app
-    reads `read_online_alerts`."""
+    Unbounded (tens of millions a year): for audits and tests, never a request path; the label app reads
+    `read_online_alerts`."""
     if not decision_log_exists(location):
         return pd.DataFrame(columns=DECISION_COLUMNS)
     table = f"{ONLINE_SCHEMA}.decisions" if isinstance(location, DatabaseUrl) else "decisions"
-    where = "WHERE is_alert = 1" if alerts_only else ""
-    limit_sql = f"LIMIT {int(limit)}" if limit else ""
-    sql = f"SELECT * FROM {table} {where} ORDER BY decided_at DESC, request_id, item_index {limit_sql}"
+    sql = f"SELECT * FROM {table} ORDER BY decided_at DESC, request_id, item_index"
     with closing(connect_any_decision_log(location)) as connection:
         if isinstance(connection, sqlite3.Connection):
             return pd.read_sql_query(sql, connection)
@@ -166,13 +164,9 @@ def read_online_alerts(location: Path | DatabaseUrl, since: str, limit: int = ON
                 f"SELECT {columns} FROM decisions INDEXED BY decision_alerts_by_time "
                 "WHERE is_alert = 1 AND decided_at >= ? ORDER BY decided_at DESC LIMIT ?",
                 connection, params=[since, int(limit)])
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {columns} FROM {ONLINE_SCHEMA}.decisions "
+        return fetch_frame(connection, f"SELECT {columns} FROM {ONLINE_SCHEMA}.decisions "
                            "WHERE is_alert = 1 AND decided_at >= %s ORDER BY decided_at DESC LIMIT %s",
                            (since, int(limit)))
-            frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
-        connection.rollback()  # end the read-only transaction
-        return frame
 
 
 def is_alerted_online(location: Path | DatabaseUrl, transaction_id: str, since: str | None = None) -> bool:

@@ -132,27 +132,15 @@ def _append_postgres(database: DatabaseUrl, transaction_id: str, label: int, rev
     return event_id, previous
 
 
-def query_label_store(location: Path | DatabaseUrl, sql: str) -> pd.DataFrame:
-    """The rows of `sql`, in which `{table}` stands for the label events' table, read from `location`."""
+def query_label_store(location: Path | DatabaseUrl, sql: str, parameters: list | tuple = ()) -> pd.DataFrame:
+    """The rows of `sql`, in which `{table}` stands for the label events' table and `?` for each of `parameters`,
+    read from `location`."""
     if isinstance(location, DatabaseUrl):
         with closing(connect_postgres_label_store(location)) as connection:
-            return fetch_frame(connection, sql.format(table=f"{ONLINE_SCHEMA}.label_events"))
+            return fetch_frame(connection, sql.format(table=f"{ONLINE_SCHEMA}.label_events").replace("?", "%s"),
+                               list(parameters))
     with closing(connect_label_store(location)) as connection:
-        return pd.read_sql_query(sql.format(table="label_events"), connection)
-
-
-def query_label_store_params(location: Path | DatabaseUrl, sql: str, parameters: list) -> pd.DataFrame:
-    """The rows of `sql` with its `?` placeholders bound to `parameters`, `{table}` standing for the label events'
-    table, read from `location` (PostgreSQL's placeholders are written `%s` for it)."""
-    if isinstance(location, DatabaseUrl):
-        with closing(connect_postgres_label_store(location)) as connection:
-            with connection.cursor() as cursor:
-                cursor.execute(sql.format(table=f"{ONLINE_SCHEMA}.label_events").replace("?", "%s"), parameters)
-                frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
-            connection.rollback()  # end the read-only transaction
-            return frame
-    with closing(connect_label_store(location)) as connection:
-        return pd.read_sql_query(sql.format(table="label_events"), connection, params=parameters)
+        return pd.read_sql_query(sql.format(table="label_events"), connection, params=list(parameters))
 
 
 def _event_frame(frame: pd.DataFrame | None) -> pd.DataFrame:
@@ -187,13 +175,9 @@ def read_label_events_of(location: Path | DatabaseUrl, transaction_ids) -> pd.Da
     frames = []
     if isinstance(location, DatabaseUrl):
         with closing(connect_postgres_label_store(location)) as connection:
-            with connection.cursor() as cursor:
-                for chunk in chunks:
-                    cursor.execute(select.format(table=f"{ONLINE_SCHEMA}.label_events")
-                                   + f"({', '.join(['%s'] * len(chunk))})", chunk)
-                    frames.append(pd.DataFrame(cursor.fetchall(),
-                                               columns=[column.name for column in cursor.description]))
-            connection.rollback()  # end the read-only transaction
+            for chunk in chunks:
+                frames.append(fetch_frame(connection, select.format(table=f"{ONLINE_SCHEMA}.label_events")
+                                          + f"({', '.join(['%s'] * len(chunk))})", chunk))
     else:
         with closing(connect_label_store(location)) as connection:
             for chunk in chunks:
@@ -230,7 +214,7 @@ def read_label_events_page(location: Path | DatabaseUrl, transaction_id: str | N
     where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
     sql = (f"SELECT {', '.join(LABEL_EVENT_COLUMNS)} FROM {{table}} {where}"
            "ORDER BY event_id DESC LIMIT ? OFFSET ?")
-    return _event_frame(query_label_store_params(location, sql, [*parameters, page_size, (page - 1) * page_size]))
+    return _event_frame(query_label_store(location, sql, [*parameters, page_size, (page - 1) * page_size]))
 
 
 def read_latest_labels(location: str | Path | DatabaseUrl) -> pd.DataFrame:

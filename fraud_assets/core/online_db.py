@@ -55,12 +55,13 @@ def connect_online(database: DatabaseUrl, tables_name: str, tables_sql: str,
     return connection
 
 
-def fetch_frame(connection: psycopg2.extensions.connection, sql: str) -> pd.DataFrame:
-    """The rows of a query as a DataFrame, named by the query's columns; the read-only transaction is ended."""
+def fetch_frame(connection: psycopg2.extensions.connection, sql: str, parameters=None) -> pd.DataFrame:
+    """The rows of a query (its `%s` placeholders bound to `parameters`) as a DataFrame, named by the query's
+    columns; the read-only transaction is ended."""
     import pandas as pd
 
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, parameters)
         frame = pd.DataFrame(cursor.fetchall(), columns=[column.name for column in cursor.description])
     connection.rollback()
     return frame

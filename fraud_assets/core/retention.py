@@ -25,6 +25,7 @@ from pathlib import Path
 from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.decision_log import connect_any_decision_log, decision_log_exists
 from fraud_assets.core.online_db import ONLINE_SCHEMA
+from fraud_assets.core.review_export import DAY_FILE_NAME
 
 DEFAULT_DECISION_LOG_RETENTION_DAYS = 30
 DEFAULT_EXPORT_RETENTION_DAYS = 90
@@ -37,7 +38,6 @@ DECISION_BATCH_ROWS = 50_000  # rows per delete transaction: the service's write
 ABANDONED_SECONDS = 3600  # a temporary file or a half-written store entry older than this lost its writer
 TRASH_DIR = ".pruned"  # under the served-model store's models/ folder: entries being deleted
 
-EXPORT_DAY_FILE = re.compile(r"^day=(\d+)\.parquet$")
 REPORT_DAY_FILE = re.compile(r"^drift_report_day_(\d+)\.html$")
 
 
@@ -131,7 +131,7 @@ def _remove_abandoned_temporaries(folder: Path) -> int:
 
 def prune_exports(exports_dir: Path, keep_from_day: int) -> list[Freed]:
     """The review exports (both kinds) older than `keep_from_day`."""
-    return [prune_day_files(exports_dir / kind, EXPORT_DAY_FILE, keep_from_day, f"exports/{kind}")
+    return [prune_day_files(exports_dir / kind, DAY_FILE_NAME, keep_from_day, f"exports/{kind}")
             for kind in ("review", "summary")]
 
 
@@ -268,14 +268,24 @@ def prune_served_entries(bentoml_home: str | Path, name: str, keep: int) -> Free
                 trash.mkdir(parents=True, exist_ok=True)
                 target = trash / f"{name}-{folder.name}"
                 os.replace(folder, target)
-                freed += _tree_size(target)
+                freed += tree_bytes(target)
                 shutil.rmtree(target, ignore_errors=True)
                 removed += 1
     return Freed("served models", removed, "entries", freed, f"the newest {keep} entries of {name}")
 
 
-def _tree_size(folder: Path) -> int:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+def tree_bytes(path: Path) -> int:
+    """Bytes of a file, or of every file under a folder (0 for a missing path; a file removed meanwhile is skipped)."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for folder, _, names in os.walk(path):
+        for name in names:
+            try:
+                total += (Path(folder) / name).stat().st_size
+            except FileNotFoundError:
+                continue
+    return total
 
 
 def _empty_trash(trash: Path) -> int:
@@ -284,7 +294,7 @@ def _empty_trash(trash: Path) -> int:
         return 0
     freed = 0
     for leftover in trash.iterdir():
-        freed += _tree_size(leftover) if leftover.is_dir() else leftover.stat().st_size
+        freed += tree_bytes(leftover)
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
@@ -316,17 +326,14 @@ def maintain_lake(connection, catalog: str, snapshot_days: int, data_path: Path)
     that were scheduled for deletion before that (a reader older than the retention is the only one that could
     still read them). Each call is one DuckLake transaction of its own; an interrupted maintenance leaves the lake as
     a committed snapshot, and the next run continues."""
-    before = _tree_bytes(data_path)
+    before = tree_bytes(data_path)
     merged = connection.execute(f"CALL ducklake_merge_adjacent_files('{catalog}')").fetchall()
     interval = f"now() - INTERVAL {int(snapshot_days)} DAY"
     expired = connection.execute(f"CALL ducklake_expire_snapshots('{catalog}', older_than => {interval})").fetchall()
     deleted = connection.execute(f"CALL ducklake_cleanup_old_files('{catalog}', older_than => {interval})").fetchall()
-    freed = max(before - _tree_bytes(data_path), 0)
+    freed = max(before - tree_bytes(data_path), 0)
     kept = f"snapshots of the last {snapshot_days} days"
     return [Freed("lake: merged files", len(merged), "merges", None, "every table's rows"),
             Freed("lake: snapshots", len(expired), "snapshots", None, kept),
             Freed("lake: files", len(deleted), "files", freed, f"files of {kept}")]
 
-
-def _tree_bytes(folder: Path) -> int:
-    return _tree_size(folder) if folder.is_dir() else 0

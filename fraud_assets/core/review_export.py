@@ -100,7 +100,6 @@ class ExportFileCache:
     def __init__(self):
         self._frames: dict[Path, tuple[tuple[int, int], pd.DataFrame]] = {}
         self._lock = threading.Lock()
-        self.files_read = 0  # files read from disk since created: what a cached read saves
 
     def read(self, files: list[Path]) -> list[pd.DataFrame]:
         """The frames of `files` (each read at most once while unchanged); a file that vanished is left out."""
@@ -120,8 +119,6 @@ class ExportFileCache:
                     frame = pd.read_parquet(file)
                 except FileNotFoundError:
                     continue
-                with self._lock:
-                    self.files_read += 1
             kept[file] = (signature, frame)
             frames.append(frame)
         folders = {file.parent for file in files}

@@ -24,20 +24,6 @@ def write_review_day(exports, day: int) -> None:
     write_parquet_atomically(frame.reindex(columns=REVIEW_COLUMNS), day_file(exports, "review", day))
 
 
-@pytest.fixture
-def parquet_reads(monkeypatch) -> list:
-    """The files pandas reads as Parquet from now on."""
-    reads = []
-    original = pd.read_parquet
-
-    def counting(path, *args, **kwargs):
-        reads.append(os.path.basename(path))
-        return original(path, *args, **kwargs)
-
-    monkeypatch.setattr(pd, "read_parquet", counting)
-    return reads
-
-
 def test_exported_days_are_numbers_in_numeric_order(tmp_path, parquet_reads):
     exports = tmp_path / "exports"
     for day in (1000, 5, 999, 42):
@@ -58,14 +44,14 @@ def test_only_the_asked_days_are_read_each_file_once_until_replaced(tmp_path, pa
     assert frame["transaction_id"].tolist() == ["t7", "t8", "t9"] and list(frame.columns) == REVIEW_COLUMNS
     assert sorted(parquet_reads) == ["day=007.parquet", "day=008.parquet", "day=009.parquet"]
     read_export_days(exports, "review", [7, 8, 9], cache)
-    assert len(parquet_reads) == 3 and cache.files_read == 3  # unchanged files come from the cache
+    assert len(parquet_reads) == 3  # unchanged files come from the cache
     write_review_day(exports, 8)  # the pipeline exported day 8 again
     later = time.time() + 5
     os.utime(day_file(exports, "review", 8), (later, later))
     read_export_days(exports, "review", [8, 9, 10], cache)
     assert parquet_reads[3:] == ["day=008.parquet"]  # only the replaced file (day 10 is not exported)
     read_export_days(exports, "review", [7], cache)  # day 7 left the cache with the last read: the cache stays small
-    assert parquet_reads[4:] == ["day=007.parquet"] and cache.files_read == 5
+    assert parquet_reads[4:] == ["day=007.parquet"]
 
 
 def test_an_unknown_kind_is_refused(tmp_path):

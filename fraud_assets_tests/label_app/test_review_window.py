@@ -5,11 +5,9 @@ the window are not read; the history is paged in SQL."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
 
 import gradio as gr
-import pandas as pd
 import pytest
 
 from fraud_assets.core.decision_log import append_decisions
@@ -22,20 +20,6 @@ from label_app.tabs.history import HistoryTab
 
 DAYS = 200
 WINDOW = 30
-
-
-@pytest.fixture
-def parquet_reads(monkeypatch) -> list:
-    """The files pandas reads as Parquet from now on."""
-    reads = []
-    original = pd.read_parquet
-
-    def counting(path, *args, **kwargs):
-        reads.append(os.path.basename(path))
-        return original(path, *args, **kwargs)
-
-    monkeypatch.setattr(pd, "read_parquet", counting)
-    return reads
 
 
 @pytest.fixture(scope="module")
