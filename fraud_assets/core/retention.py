@@ -25,7 +25,6 @@ from pathlib import Path
 from fraud_assets.core.database import DatabaseUrl
 from fraud_assets.core.decision_log import connect_any_decision_log, decision_log_exists
 from fraud_assets.core.online_db import ONLINE_SCHEMA
-from fraud_assets.core.review_export import DAY_FILE_NAME
 
 DEFAULT_DECISION_LOG_RETENTION_DAYS = 30
 DEFAULT_EXPORT_RETENTION_DAYS = 90
@@ -131,6 +130,9 @@ def _remove_abandoned_temporaries(folder: Path) -> int:
 
 def prune_exports(exports_dir: Path, keep_from_day: int) -> list[Freed]:
     """The review exports (both kinds) older than `keep_from_day`."""
+    # Imported here: a service replica imports this module for its cache pruning and must not load the export code.
+    from fraud_assets.core.review_export import DAY_FILE_NAME
+
     return [prune_day_files(exports_dir / kind, DAY_FILE_NAME, keep_from_day, f"exports/{kind}")
             for kind in ("review", "summary")]
 
