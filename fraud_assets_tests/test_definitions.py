@@ -17,7 +17,8 @@ from fraud_assets.defs.names import RETRAINING_CHECKS
 from fraud_assets.simulation.settings import SimulationSettings
 
 ASSETS = {"raw_transactions", "cleaned_transactions", "rejected_transactions", "reviewed_labels", "fraud_model",
-          "scored_predictions", "model_performance", "review_export", "drift_report", "store_retention"}
+          "scored_predictions", "model_performance", "review_export", "drift_report", "store_retention",
+          "archived_decisions"}
 CHECKS = {"cleaned_transactions_contract_check", "cleaned_transactions_rejected_share_check",
           "cleaned_transactions_row_count_check", "drift_report_feature_drift_check",
           "scored_predictions_score_drift_check", "scored_predictions_recall_check",

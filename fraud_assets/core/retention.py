@@ -32,6 +32,7 @@ DEFAULT_REPORT_RETENTION_DAYS = 90
 DEFAULT_SERVED_MODELS_KEPT = 5
 DEFAULT_LAKE_SNAPSHOT_RETENTION_DAYS = 7
 DEFAULT_REGISTRY_VERSIONS_KEPT = 10
+OLD_DECISIONS_POLICIES = ("archive", "delete")  # the decision log's days past retention: into the warehouse, or gone
 MIN_SERVED_MODELS_KEPT = 2  # the champion and the one before it (what a replica falls back to) always survive
 DECISION_BATCH_ROWS = 50_000  # rows per delete transaction: the service's writer waits for one batch at most
 ABANDONED_SECONDS = 3600  # a temporary file or a half-written store entry older than this lost its writer
@@ -64,12 +65,16 @@ class RetentionPolicy:
     served_models_kept: int = DEFAULT_SERVED_MODELS_KEPT  # newest entries of the served-model store
     lake_snapshot_days: int = DEFAULT_LAKE_SNAPSHOT_RETENTION_DAYS  # DuckLake snapshots (time travel) kept
     registry_versions_kept: int = DEFAULT_REGISTRY_VERSIONS_KEPT  # MLflow versions not archived (plus the served)
+    old_decisions: str = OLD_DECISIONS_POLICIES[0]  # the decision log's days past retention: "archive" or "delete"
 
     def __post_init__(self) -> None:
         for name in ("decision_log_days", "export_days", "report_days", "lake_snapshot_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"retention of {name.removesuffix('_days').replace('_', ' ')} must be 1 day or "
                                  f"more, got {getattr(self, name)}")
+        if self.old_decisions not in OLD_DECISIONS_POLICIES:
+            raise ValueError(f"the decision log's old days are {' or '.join(map(repr, OLD_DECISIONS_POLICIES))}, "
+                             f"got {self.old_decisions!r}")
         if self.registry_versions_kept < 1:
             raise ValueError(f"the registry keeps at least 1 version unarchived, got {self.registry_versions_kept}")
         if self.served_models_kept < MIN_SERVED_MODELS_KEPT:
@@ -161,10 +166,10 @@ def prune_decision_log(location: Path | DatabaseUrl, cutoff: str, batch_rows: in
     if not decision_log_exists(location):
         return Freed("decision log", 0, "rows", 0, kept)
     if isinstance(location, DatabaseUrl):
-        removed = _prune_postgres_decisions(location, cutoff, batch_rows, on_batch)
+        removed = delete_postgres_decisions_before(location, cutoff, batch_rows, on_batch)
         return Freed("decision log", removed, "rows", None, kept)
     with closing(connect_any_decision_log(location)) as connection:
-        removed = _prune_sqlite_decisions(connection, cutoff, batch_rows, on_batch)
+        removed = delete_sqlite_decisions_before(connection, cutoff, batch_rows, on_batch)
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
     return Freed("decision log", removed, "rows", None, kept)
 
@@ -195,8 +200,10 @@ def last_rowid_before(connection: sqlite3.Connection, cutoff: str) -> int | None
     return boundary
 
 
-def _prune_sqlite_decisions(connection: sqlite3.Connection, cutoff: str, batch_rows: int,
-                            on_batch: Callable[[int], None] | None) -> int:
+def delete_sqlite_decisions_before(connection: sqlite3.Connection, cutoff: str, batch_rows: int,
+                                   on_batch: Callable[[int], None] | None) -> int:
+    """Delete the leading run of decisions older than `cutoff` (`last_rowid_before`), oldest first, `batch_rows` per
+    transaction; the rows deleted."""
     boundary = last_rowid_before(connection, cutoff)
     if boundary is None:
         return 0
@@ -223,8 +230,9 @@ DECISIONS_BY_TIME_BRIN = (f"CREATE INDEX IF NOT EXISTS decisions_by_time_brin ON
                           "USING brin (decided_at)")
 
 
-def _prune_postgres_decisions(database: DatabaseUrl, cutoff: str, batch_rows: int,
-                              on_batch: Callable[[int], None] | None) -> int:
+def delete_postgres_decisions_before(database: DatabaseUrl, cutoff: str, batch_rows: int,
+                                     on_batch: Callable[[int], None] | None) -> int:
+    """Delete the decisions older than `cutoff`, `batch_rows` per transaction; the rows deleted."""
     removed = 0
     with closing(connect_any_decision_log(database)) as connection:
         with connection, connection.cursor() as cursor:

@@ -230,7 +230,8 @@ class Settings:
 
 
 def retention_from_env() -> RetentionPolicy:
-    """The retention of every store: FRAUD_*_RETENTION_DAYS, FRAUD_SERVED_MODELS_KEPT, FRAUD_REGISTRY_VERSIONS_KEPT."""
+    """The retention of every store: FRAUD_*_RETENTION_DAYS, FRAUD_SERVED_MODELS_KEPT, FRAUD_REGISTRY_VERSIONS_KEPT,
+    FRAUD_OLD_DECISIONS."""
     defaults = RetentionPolicy()
     return RetentionPolicy(
         decision_log_days=env_number("FRAUD_DECISION_LOG_RETENTION_DAYS", defaults.decision_log_days, int),
@@ -239,4 +240,5 @@ def retention_from_env() -> RetentionPolicy:
         served_models_kept=env_number("FRAUD_SERVED_MODELS_KEPT", defaults.served_models_kept, int),
         lake_snapshot_days=env_number("FRAUD_LAKE_SNAPSHOT_RETENTION_DAYS", defaults.lake_snapshot_days, int),
         registry_versions_kept=env_number("FRAUD_REGISTRY_VERSIONS_KEPT", defaults.registry_versions_kept, int),
+        old_decisions=env_str("FRAUD_OLD_DECISIONS", defaults.old_decisions).lower(),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dagster as dg
 
 from fraud_assets.defs.names import (
+    ARCHIVED_DECISIONS,
     DRIFT_REPORT,
     FRAUD_MODEL,
     MODEL_PERFORMANCE,
@@ -57,8 +58,9 @@ model_performance_job = dg.define_asset_job(
 
 retention_job = dg.define_asset_job(
     name="retention_job",
-    selection=dg.AssetSelection.assets(STORE_RETENTION),
-    description="Prune every growing store to its retention (the nightly schedule runs it).",
+    selection=dg.AssetSelection.assets(STORE_RETENTION, ARCHIVED_DECISIONS),
+    description="Prune every growing store to its retention, the decision log's old days moved into the warehouse "
+                "(the nightly schedule runs it).",
 )
 
 all_jobs = [daily_ingest_job, train_model_job, daily_scoring_job, simulation_day_job, model_performance_job,

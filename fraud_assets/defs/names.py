@@ -20,6 +20,7 @@ MODEL_PERFORMANCE = dg.AssetKey("model_performance")
 REVIEW_EXPORT = dg.AssetKey("review_export")
 DRIFT_REPORT = dg.AssetKey("drift_report")
 STORE_RETENTION = dg.AssetKey("store_retention")
+ARCHIVED_DECISIONS = dg.AssetKey("archived_decisions")
 
 CONTRACT_CHECK = dg.AssetCheckKey(CLEANED_TRANSACTIONS, "cleaned_transactions_contract_check")
 REJECTED_SHARE_CHECK = dg.AssetCheckKey(CLEANED_TRANSACTIONS, "cleaned_transactions_rejected_share_check")

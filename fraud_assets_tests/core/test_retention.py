@@ -93,6 +93,8 @@ def test_a_policy_that_would_remove_what_later_steps_need_is_refused():
         RetentionPolicy(served_models_kept=1)
     with pytest.raises(ValueError, match="decision log must be 1 day or more"):
         RetentionPolicy(decision_log_days=0)
+    with pytest.raises(ValueError, match="old days are 'archive' or 'delete', got 'keep'"):
+        RetentionPolicy(old_decisions="keep")
 
 
 # ---------------------------------------------------------------------------------------------------------------

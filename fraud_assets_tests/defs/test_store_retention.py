@@ -28,7 +28,7 @@ from fraud_assets.core.served_models import (
 from fraud_assets.core.settings import Settings
 from fraud_assets.core.warehouse_engine import LAKE_ALIAS, open_warehouse
 from fraud_assets.defs import build_definitions
-from fraud_assets.defs.names import CLEANED_TRANSACTIONS, STORE_RETENTION
+from fraud_assets.defs.names import ARCHIVED_DECISIONS, CLEANED_TRANSACTIONS, STORE_RETENTION
 from fraud_assets.defs.partitions import partition_key_of_day
 from fraud_assets.defs.resources.model_registry import ARCHIVED_TAG, ModelRegistry
 from fraud_assets.defs.resources.warehouse import replace_day, stored_rows_per_day
@@ -61,18 +61,29 @@ def archived_versions(settings: Settings) -> set[str]:
     return {str(version.version) for version in versions if ARCHIVED_TAG in version.tags}
 
 
-def run_retention(settings: Settings, instance: dg.DagsterInstance) -> dict:
+def run_retention(settings: Settings, instance: dg.DagsterInstance) -> tuple[dict, dict]:
+    """The metadata of store_retention and of archived_decisions."""
     result = build_definitions(settings).resolve_job_def("retention_job").execute_in_process(instance=instance)
     assert result.success
-    (event,) = result.get_asset_materialization_events()
-    assert event.materialization.asset_key == STORE_RETENTION
-    return {key: value.value for key, value in event.materialization.metadata.items()}
+    metadata = {event.materialization.asset_key: {key: value.value
+                                                  for key, value in event.materialization.metadata.items()}
+                for event in result.get_asset_materialization_events()}
+    assert set(metadata) == {STORE_RETENTION, ARCHIVED_DECISIONS}
+    return metadata[STORE_RETENTION], metadata[ARCHIVED_DECISIONS]
 
 
 def old_and_new_decisions() -> list[tuple]:
     now = datetime.now(timezone.utc)
     return (decision_rows(now - timedelta(days=45), 300, timedelta(hours=1), "old")  # 45 to 32.5 days old
             + decision_rows(now - timedelta(days=2), 200, timedelta(minutes=5), "new"))
+
+
+def archived_request_ids(connection) -> list[tuple]:
+    return connection.execute("SELECT request_id, count(*) FROM fraud.archived_decisions GROUP BY request_id "
+                              "ORDER BY request_id").fetchall()
+
+
+OLD_REQUESTS = sorted((f"old-{index}", 10) for index in range(30))  # 300 old decisions, 10 per request
 
 
 def test_the_nightly_job_prunes_every_embedded_store_and_keeps_what_later_steps_need(tmp_path, tiny_model):
@@ -84,34 +95,38 @@ def test_the_nightly_job_prunes_every_embedded_store_and_keeps_what_later_steps_
     instance = dg.DagsterInstance.ephemeral()
     clock_reached(instance, TODAY)
 
-    metadata = run_retention(settings, instance)
+    metadata, archived = run_retention(settings, instance)
 
     # The review window (15 days) is longer than the exports' retention (10): the window wins.
     first_review = sorted(path.name for path in (settings.exports_dir / "review").iterdir())[0]
     assert first_review == f"day={TODAY - 14:03d}.parquet"
     assert len(list((settings.exports_dir / "summary").iterdir())) == 15
     assert sorted(path.name for path in settings.reports_dir.iterdir())[0] == f"drift_report_day_{TODAY - 19:03d}.html"
-    assert metadata["removed/decision log"] == 300
+    # The decision log's old days moved into the warehouse, whole; the last two days stayed.
+    assert archived["rows_removed_from_log"] == archived["rows_archived"] == archived["archive_rows"] == 300
+    assert archived["policy"] == "archive" and archived["days_moved"] == archived["archive_days"] >= 13
     with closing(sqlite3.connect(settings.decision_log_path)) as connection:
         assert connection.execute("SELECT count(*), min(request_id) FROM decisions").fetchone() == (200, "new-0")
+    with open_warehouse(settings.warehouse_location, read_only=True) as connection:
+        assert archived_request_ids(connection) == OLD_REQUESTS
     assert [str(entry.tag) for entry in complete_served_entries(settings.model_store_home, MODEL_NAME)] == tags[-3:]
     assert metadata["removed/served models"] == 3
-    assert metadata["bytes_freed"] > 0 and "decision log" in metadata["stores"]
+    assert metadata["bytes_freed"] > 0 and "served models" in metadata["stores"]
 
     # Registry: the newest version, the champion and the served versions (4, 5, 6) stay; 1 and 3 are archived.
     assert archived_versions(settings) == {"1", "3"} and metadata["removed/registry versions"] == 2
     assert "(archived" in "\n".join(line for line in list_versions(ModelRegistry.from_settings(settings))
                                     if line.startswith("version 1 "))
 
-    again = run_retention(settings, instance)  # nothing left to prune
-    assert again["bytes_freed"] == 0 and again["removed/decision log"] == 0
+    again, archived_again = run_retention(settings, instance)  # nothing left to prune
+    assert again["bytes_freed"] == 0 and archived_again["days_moved"] == 0 and archived_again["archive_rows"] == 300
     assert again["removed/registry versions"] == 0 and archived_versions(settings) == {"1", "3"}
 
 
 def test_before_the_first_day_only_the_clock_free_stores_are_pruned(tmp_path, tiny_model):
     settings = Settings(data_dir=tmp_path / "data", retention=POLICY)
     write_day_files(settings.exports_dir, settings.reports_dir, range(3))
-    metadata = run_retention(settings, dg.DagsterInstance.ephemeral())
+    metadata, _ = run_retention(settings, dg.DagsterInstance.ephemeral())
     assert metadata["as_of_day"] == -1 and "removed/exports/review" not in metadata
     assert len(list((settings.exports_dir / "review").iterdir())) == 3
 
@@ -156,9 +171,9 @@ def test_the_team_deployment_prunes_its_database_tables_and_the_lake(postgres_da
     instance = dg.DagsterInstance.ephemeral()
     clock_reached(instance, TODAY)
 
-    metadata = run_retention(settings, instance)
+    metadata, archived = run_retention(settings, instance)
 
-    assert metadata["removed/decision log"] == 300
+    assert archived["rows_removed_from_log"] == archived["rows_archived"] == 300
     with closing(connect_postgres_decision_log(database)) as connection, connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*), min(request_id) FROM {ONLINE_SCHEMA}.decisions")
         assert cursor.fetchone() == (200, "new-0")
@@ -172,4 +187,15 @@ def test_the_team_deployment_prunes_its_database_tables_and_the_lake(postgres_da
     assert metadata["registry"].startswith("not reached: ConnectionError")
     with open_warehouse(settings.warehouse_location, read_only=True) as connection:
         assert stored_rows_per_day(connection, "transactions", 0, 0) == {0: 50}
+        assert archived_request_ids(connection) == OLD_REQUESTS  # the lake holds the old days
+
+
+def test_with_the_delete_policy_the_old_days_leave_the_log_and_the_warehouse_gets_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", retention=dataclasses.replace(POLICY, old_decisions="delete"))
+    append_decisions(settings.decision_log_path, old_and_new_decisions())
+    _, archived = run_retention(settings, dg.DagsterInstance.ephemeral())
+    assert archived["policy"] == "delete" and archived["rows_removed_from_log"] == 300
+    assert archived["rows_archived"] == archived["archive_rows"] == 0
+    with closing(sqlite3.connect(settings.decision_log_path)) as connection:
+        assert connection.execute("SELECT count(*) FROM decisions").fetchone() == (200,)
 

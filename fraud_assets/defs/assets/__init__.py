@@ -3,6 +3,7 @@ given."""
 
 import dagster as dg
 
+from fraud_assets.defs.assets.archived_decisions import archived_decisions
 from fraud_assets.defs.assets.clean_transactions import build_clean_transactions
 from fraud_assets.defs.assets.drift_report import build_drift_report
 from fraud_assets.defs.assets.fraud_model import fraud_model
@@ -26,4 +27,5 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
         build_review_export(partitions),
         build_drift_report(partitions),
         store_retention,
+        archived_decisions,
     ]

@@ -1,6 +1,7 @@
 """store_retention: the nightly pruning of every store that grows with the deployment's age.
 
-What each store keeps is one setting (`StoreRetention`, from FRAUD_*_RETENTION_DAYS and FRAUD_SERVED_MODELS_KEPT);
+The decision log has a room of its own (`archived_decisions`: its old days move into the warehouse); what each other
+store keeps is one setting (`StoreRetention`, from FRAUD_*_RETENTION_DAYS and FRAUD_SERVED_MODELS_KEPT);
 the rules are the pure functions of fraud_assets/core/retention.py. Nothing a later step needs goes: exports inside
 the label app's review window stay, the served-model store keeps the champion and the one before it, the lake keeps
 its recent snapshots. The materialization's metadata says what each store freed.
@@ -12,13 +13,11 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from fraud_assets.core.decision_log import decision_cutoff
 from fraud_assets.core.retention import (
     Freed,
     first_kept_day,
     maintain_lake,
     prune_champion_promotions,
-    prune_decision_log,
     prune_exports,
     prune_reports,
     prune_served_entries,
@@ -36,9 +35,8 @@ from fraud_assets.defs.resources.warehouse import Warehouse
 @dg.asset(
     group_name="maintenance",
     kinds={"python"},
-    description="Prune every growing store to its retention (decision log, review exports, drift reports, "
-                "served models, the lake's old snapshots and files; MLflow versions archived); the metadata says "
-                "what each freed.",
+    description="Prune every growing store to its retention (review exports, drift reports, served models, the "
+                "lake's old snapshots and files; MLflow versions archived); the metadata says what each freed.",
 )
 def store_retention(context: dg.AssetExecutionContext, store_retention: StoreRetention, app_exports: AppExports,
                     drift_reports: DriftReports, model_registry: ModelRegistry,
@@ -50,9 +48,6 @@ def store_retention(context: dg.AssetExecutionContext, store_retention: StoreRet
         freed += prune_exports(app_exports.path,
                                first_kept_day(today, policy.export_days, store_retention.review_window_days))
         freed.append(prune_reports(Path(drift_reports.reports_dir), first_kept_day(today, policy.report_days)))
-    cutoff = decision_cutoff(policy.decision_log_days)
-    freed.append(prune_decision_log(store_retention.decision_log, cutoff,
-                                    on_batch=lambda rows: context.log.info(f"decision log: {rows:,} rows deleted")))
     freed.append(prune_served_entries(model_registry.bentoml_home, MODEL_NAME, policy.served_models_kept))
     if store_retention.database is not None:
         freed.append(prune_champion_promotions(store_retention.database, MODEL_NAME, policy.served_models_kept))
@@ -74,7 +69,6 @@ def store_retention(context: dg.AssetExecutionContext, store_retention: StoreRet
         context.log.info(f"{item.store}: {item.removed:,} {item.unit} removed; kept {item.kept}")
     return dg.MaterializeResult(metadata={
         "as_of_day": today if today is not None else -1,
-        "decision_log_cutoff": cutoff,
         "registry": "archived" if unreachable is None else f"not reached: {unreachable}"[:300],
         "bytes_freed": int(sum(item.bytes or 0 for item in freed)),
         "stores": dg.MetadataValue.md(table.to_markdown(index=False)),

@@ -25,6 +25,8 @@ class StoreRetention(dg.ConfigurableResource):
     lake_snapshot_days: int = Field(description="Days of DuckLake snapshots (time travel) kept; their files after.")
     registry_versions_kept: int = Field(description="Newest MLflow versions left unarchived (the champion and the "
                                                     "served versions never are archived).")
+    old_decisions: str = Field(description="The decision log's days past retention: 'archive' "
+                               "(moved into the warehouse's archived_decisions) or 'delete'.")
     review_window_days: int = Field(description="The label app's window: exports inside it are always kept.")
     decision_log_path: str = Field(description="The embedded decision log (SQLite); unused with a database.")
     database_url: Optional[str] = Field(
@@ -37,7 +39,8 @@ class StoreRetention(dg.ConfigurableResource):
         return cls(decision_log_days=policy.decision_log_days, export_days=policy.export_days,
                    report_days=policy.report_days, served_models_kept=policy.served_models_kept,
                    lake_snapshot_days=policy.lake_snapshot_days,
-                   registry_versions_kept=policy.registry_versions_kept, review_window_days=settings.review_window_days,
+                   registry_versions_kept=policy.registry_versions_kept, old_decisions=policy.old_decisions,
+                   review_window_days=settings.review_window_days,
                    decision_log_path=str(settings.decision_log_path),
                    database_url=None if settings.database is None else dg.EnvVar(DATABASE_URL_ENV))
 
@@ -46,7 +49,7 @@ class StoreRetention(dg.ConfigurableResource):
         return RetentionPolicy(decision_log_days=self.decision_log_days, export_days=self.export_days,
                                report_days=self.report_days, served_models_kept=self.served_models_kept,
                                lake_snapshot_days=self.lake_snapshot_days,
-                               registry_versions_kept=self.registry_versions_kept)
+                               registry_versions_kept=self.registry_versions_kept, old_decisions=self.old_decisions)
 
     @property
     def database(self) -> DatabaseUrl | None:

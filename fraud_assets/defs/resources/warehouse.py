@@ -230,6 +230,57 @@ def delete_day(connection, day: int, table: str) -> None:
         connection.execute(f"DELETE FROM {WAREHOUSE_SCHEMA}.{table} WHERE {DAY_COLUMN} = ?", [day])
 
 
+ARCHIVED_DECISIONS_TABLE = "archived_decisions"  # the decision log's days past its retention, as logged
+ARCHIVED_DECISION_DAYS_TABLE = "archived_decision_days"  # one row per day moved: its rows and when
+ARCHIVED_DECISIONS_DDL = f"""
+CREATE TABLE IF NOT EXISTS {WAREHOUSE_SCHEMA}.{ARCHIVED_DECISIONS_TABLE} (
+    decided_on DATE NOT NULL, request_id VARCHAR NOT NULL, item_index INTEGER NOT NULL,
+    transaction_id VARCHAR NOT NULL, decided_at VARCHAR NOT NULL, model_version VARCHAR NOT NULL,
+    score DOUBLE NOT NULL, is_alert INTEGER NOT NULL, threshold DOUBLE NOT NULL, transaction_json VARCHAR NOT NULL,
+    reasons_json VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS {WAREHOUSE_SCHEMA}.{ARCHIVED_DECISION_DAYS_TABLE} (
+    decided_on DATE NOT NULL, decisions BIGINT NOT NULL, archived_at TIMESTAMP WITH TIME ZONE NOT NULL);
+"""
+
+
+def archive_decision_day(connection, day: str, chunks: Iterator[pd.DataFrame]) -> int:
+    """Write one UTC day of the decision log (`chunks` of DECISION_COLUMNS rows) to `archived_decisions` and record
+    it in `archived_decision_days`, in one transaction; the rows written. A day recorded before (a move killed
+    after this commit) is not written again: 0. `decided_on` is the day the move filed a row under (its
+    `decided_at`'s UTC date but for a row or two a writer flushed across midnight). Not retried on a write conflict:
+    the chunks are read once (only this nightly step writes these tables)."""
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {WAREHOUSE_SCHEMA}")
+        connection.execute(ARCHIVED_DECISIONS_DDL)
+        if connection.execute(f"SELECT count(*) FROM {WAREHOUSE_SCHEMA}.{ARCHIVED_DECISION_DAYS_TABLE} "
+                              "WHERE decided_on = ?", [day]).fetchone()[0]:
+            connection.execute("COMMIT")
+            return 0
+        written = 0
+        for chunk in chunks:
+            connection.register("decision_rows", chunk)
+            connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{ARCHIVED_DECISIONS_TABLE} BY NAME "
+                               "SELECT CAST(? AS DATE) AS decided_on, * FROM decision_rows", [day])
+            connection.unregister("decision_rows")
+            written += len(chunk)
+        connection.execute(f"INSERT INTO {WAREHOUSE_SCHEMA}.{ARCHIVED_DECISION_DAYS_TABLE} "
+                           "VALUES (CAST(? AS DATE), ?, now())", [day, written])
+        connection.execute("COMMIT")
+    except BaseException:
+        rollback_if_open(connection)
+        raise
+    return written
+
+
+def archived_decision_days(connection) -> pd.DataFrame:
+    """The days the archive holds (decided_on, decisions, archived_at), oldest first; empty before the first move."""
+    if not table_exists(connection, ARCHIVED_DECISION_DAYS_TABLE):
+        return pd.DataFrame(columns=["decided_on", "decisions", "archived_at"])
+    return connection.execute(f"SELECT decided_on, decisions, archived_at FROM "
+                              f"{WAREHOUSE_SCHEMA}.{ARCHIVED_DECISION_DAYS_TABLE} ORDER BY decided_on").fetchdf()
+
+
 def typed_for_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
     """An empty frame's object columns as strings: DuckDB cannot tell the type of an empty object column."""
     if len(frame):
