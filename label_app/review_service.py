@@ -22,7 +22,7 @@ from label_app.case_detail import case_detail, describe_reasons
 from label_app.label_history import with_case_context
 from label_app.review_queue import left_today, review_queue, today_alerts_and_budget
 from label_app.settings import LabelAppSettings
-from label_app.snapshot import CASE_COLUMNS, Snapshot, is_case, load_snapshot
+from label_app.snapshot import CASE_COLUMNS, Snapshot, is_case, load_cases_of, load_snapshot
 from label_app.values import parse_label, to_records
 
 API_ENDPOINTS = ["queue", "case", "submit_label", "history", "daily_stats", "list_cases"]  # ReviewService methods
@@ -36,12 +36,12 @@ class ReviewService:
     def __init__(self, settings: LabelAppSettings):
         self.settings = settings
 
-    def snapshot(self, with_labels: bool = True) -> Snapshot:
+    def snapshot(self) -> Snapshot:
         """The review window's exports, label events and online alerts as they are now (see load_snapshot for what
-        it reads); `with_labels=False` leaves the label events unread (the cases then carry no analyst label)."""
+        it reads)."""
         with self.database_errors(READ_FAILED):
             return load_snapshot(self.settings.exports_dir, self.settings.label_store, self.settings.decision_log,
-                                 self.settings.review_window_days, with_labels=with_labels)
+                                 self.settings.review_window_days)
 
     @contextmanager
     def database_errors(self, consequence: str) -> Iterator[None]:
@@ -110,8 +110,8 @@ class ReviewService:
 
     def history_page(self, transaction_id: str = "", reviewer: str = "", limit: int = 100,
                      page: int = 1) -> pd.DataFrame:
-        """`history` as a frame (HISTORY_COLUMNS): at most `limit` events, paged in SQL, and the window's cases for
-        their context (the snapshot without its label events)."""
+        """`history` as a frame (HISTORY_COLUMNS): at most `limit` events, paged in SQL, and for their context the
+        window's cases among the page's transactions (looked up by id, not the whole window)."""
         try:
             page_size, page = int(limit or DEFAULT_HISTORY_PAGE), int(page or 1)
         except (TypeError, ValueError):
@@ -123,7 +123,11 @@ class ReviewService:
                                                 (reviewer or "").strip() or None, page, page_size)
             except ValueError as error:
                 raise gr.Error(str(error), print_exception=False) from None
-        cases = self.snapshot(with_labels=False).cases if len(events) else pd.DataFrame(columns=CASE_COLUMNS)
+        if not len(events):
+            return with_case_context(events, pd.DataFrame(columns=CASE_COLUMNS))
+        with self.database_errors(READ_FAILED):
+            cases = load_cases_of(self.settings.exports_dir, self.settings.decision_log, events["transaction_id"],
+                                  self.settings.review_window_days)
         return with_case_context(events, cases)
 
     def daily_stats(self) -> dict:

@@ -28,8 +28,9 @@ from fraud_assets.core.decision_log import (
     decision_log_exists,
     is_alerted_online,
     read_online_alerts,
+    read_online_alerts_of,
 )
-from fraud_assets.core.label_store import read_label_events_of
+from fraud_assets.core.label_store import LABEL_EVENT_COLUMNS, read_label_events_of
 from fraud_assets.core.review_export import REVIEW_COLUMNS, ExportFileCache, exported_days, read_export_days
 from fraud_assets.core.schema import day_of_step
 from fraud_assets.core.settings import DEFAULT_REVIEW_WINDOW_DAYS, StoreLocation
@@ -109,14 +110,12 @@ def online_alert_cases(decisions: pd.DataFrame, today: int | None) -> pd.DataFra
 
 
 def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: StoreLocation | None = None,
-                  review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS, now: datetime | None = None,
-                  with_labels: bool = True) -> Snapshot:
+                  review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS, now: datetime | None = None) -> Snapshot:
     """The review window's cases, summaries and label events; never the warehouse, never an older day.
 
     Reads the export files of the window's days (today - review_window_days + 1 .. today, today the newest exported
     day), the label events of those cases only (indexed by transaction id) and at most ONLINE_ALERTS_LIMIT online
-    alerts decided since `now` (UTC) minus the window; `with_labels=False` reads no label event (the cases then
-    carry no analyst label: what the history needs for context). The stores are SQLite files or the team database;
+    alerts decided since `now` (UTC) minus the window. The stores are SQLite files or the team database;
     with the database unreachable the driver's error (a DatabaseUnreachable or psycopg2.OperationalError) goes to the
     caller.
     """
@@ -130,8 +129,24 @@ def load_snapshot(exports_dir: Path, label_store: StoreLocation, decision_log: S
     case_ids = review["transaction_id"].astype(str).tolist()
     if online is not None:
         case_ids += online["transaction_id"].tolist()
-    events = read_label_events_of(label_store, case_ids if with_labels else [])
+    events = read_label_events_of(label_store, case_ids)
     return Snapshot(cases=build_cases(review, events, today, online), summary=summary, events=events, today=today)
+
+
+def load_cases_of(exports_dir: Path, decision_log: StoreLocation | None, transaction_ids,
+                  review_window_days: int = DEFAULT_REVIEW_WINDOW_DAYS, now: datetime | None = None) -> pd.DataFrame:
+    """The review window's cases among `transaction_ids` (CASE_COLUMNS, without analyst labels): a history page's
+    context. Reads the window's export files (cached) and the online alerts of those transactions only, through the
+    index by transaction, never the whole window's alerts."""
+    ids = {str(transaction_id) for transaction_id in transaction_ids}
+    today, days = window_days(exports_dir, review_window_days)
+    review = read_window_exports(exports_dir, "review", days)
+    review = review[review["transaction_id"].astype(str).isin(ids)]
+    online = None
+    if decision_log is not None and decision_log_exists(decision_log):
+        alerts = read_online_alerts_of(decision_log, ids, decision_cutoff(review_window_days, now))
+        online = online_alert_cases(alerts, today)
+    return build_cases(review, pd.DataFrame(columns=LABEL_EVENT_COLUMNS), today, online)
 
 
 def is_case(exports_dir: Path, decision_log: StoreLocation | None, transaction_id: str,

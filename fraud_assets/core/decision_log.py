@@ -169,6 +169,33 @@ def read_online_alerts(location: Path | DatabaseUrl, since: str, limit: int = ON
                            (since, int(limit)))
 
 
+ALERT_LOOKUP_CHUNK = 500  # ids per `transaction_id IN (...)`: well under SQLite's 999 bound variables of old builds
+
+
+def read_online_alerts_of(location: Path | DatabaseUrl, transaction_ids, since: str) -> pd.DataFrame:
+    """The alerted decisions of the given transactions decided at or after `since` (DECISION_COLUMNS), newest first;
+    what a page of the label app's history needs for context. Reads only those transactions' alerts, through the
+    partial index `decision_alerts_by_transaction`: one `WHERE transaction_id IN (...)` query per ALERT_LOOKUP_CHUNK
+    ids, over one connection."""
+    ids = sorted({str(transaction_id) for transaction_id in transaction_ids})
+    if not ids or not decision_log_exists(location):
+        return pd.DataFrame(columns=DECISION_COLUMNS)
+    frames = []
+    with closing(connect_any_decision_log(location)) as connection:
+        sqlite = isinstance(connection, sqlite3.Connection)
+        table, mark = ("decisions", "?") if sqlite else (f"{ONLINE_SCHEMA}.decisions", "%s")
+        for start in range(0, len(ids), ALERT_LOOKUP_CHUNK):
+            chunk = ids[start:start + ALERT_LOOKUP_CHUNK]
+            sql = (f"SELECT {', '.join(DECISION_COLUMNS)} FROM {table} WHERE is_alert = 1 AND transaction_id IN "
+                   f"({', '.join([mark] * len(chunk))}) AND decided_at >= {mark}")
+            frames.append(pd.read_sql_query(sql, connection, params=[*chunk, since]) if sqlite
+                          else fetch_frame(connection, sql, [*chunk, since]))
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return pd.DataFrame(columns=DECISION_COLUMNS)
+    return pd.concat(frames, ignore_index=True).sort_values("decided_at", ascending=False, kind="stable")
+
+
 def is_alerted_online(location: Path | DatabaseUrl, transaction_id: str, since: str | None = None) -> bool:
     """Whether the service alerted on `transaction_id` (so that an analyst may label it), at or after `since` (ISO
     8601 UTC) when given. Reads at most one row, through the partial index `decision_alerts_by_transaction`."""

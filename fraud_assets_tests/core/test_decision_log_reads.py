@@ -13,6 +13,7 @@ from fraud_assets.core.decision_log import (
     connect_decision_log,
     is_alerted_online,
     read_online_alerts,
+    read_online_alerts_of,
 )
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
@@ -43,6 +44,25 @@ def test_only_the_alerts_since_the_cutoff_are_read(tmp_path):
     assert "decision_alerts_by_time" in plan and "SCAN decisions" not in plan
 
 
+def test_the_alerts_of_given_transactions_are_read_through_the_index_by_transaction(tmp_path):
+    log = tmp_path / "decisions.sqlite"
+    rows = [decision(f"r{index}", f"t{index}", index / 1000, index % 3 != 0) for index in range(1200)]
+    append_decisions(log, rows + [decision("again", "t1", 0.0001, True), decision("old", "t2", 40, True)])
+    cutoff = (NOW - timedelta(days=30)).isoformat(timespec="milliseconds")
+    wanted = [f"t{index}" for index in range(0, 1200, 2)] + ["absent"]  # 600 ids: two chunks
+    alerts = read_online_alerts_of(log, wanted, cutoff)
+    expected = {f"t{index}" for index in range(0, 1200, 2) if index % 3 != 0}
+    assert set(alerts["transaction_id"]) == expected and len(alerts) == len(expected)
+    assert read_online_alerts_of(log, ["t1"], cutoff)["request_id"].tolist() == ["again", "r1"]  # newest first
+    assert read_online_alerts_of(log, ["t2"], cutoff)["request_id"].tolist() == ["r2"]  # not the one before cutoff
+    assert read_online_alerts_of(log, [], cutoff).empty and read_online_alerts_of(tmp_path / "no", ["t1"], cutoff).empty
+    with closing(connect_decision_log(log)) as connection:
+        plan = " ".join(str(row) for row in connection.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM decisions WHERE is_alert = 1 AND transaction_id IN (?, ?) "
+            "AND decided_at >= ?", ("t1", "t2", cutoff)))
+    assert "decision_alerts_by_transaction" in plan and "SCAN decisions" not in plan
+
+
 def test_the_same_read_on_postgresql(postgres_database):
     database = DatabaseUrl.parse(postgres_database)
     append_decisions(database, [decision("r1", "old-alert", 40, True), decision("r2", "new-alert", 1, True),
@@ -50,3 +70,5 @@ def test_the_same_read_on_postgresql(postgres_database):
     cutoff = (NOW - timedelta(days=30)).isoformat(timespec="milliseconds")
     assert read_online_alerts(database, cutoff)["transaction_id"].tolist() == ["new-alert"]
     assert not is_alerted_online(database, "old-alert", since=cutoff) and is_alerted_online(database, "old-alert")
+    assert read_online_alerts_of(database, ["old-alert", "new-alert", "new-legit"], cutoff)[
+        "transaction_id"].tolist() == ["new-alert"]

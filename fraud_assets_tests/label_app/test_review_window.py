@@ -5,14 +5,16 @@ the window are not read; the history is paged in SQL."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import gradio as gr
 import pytest
 
-from fraud_assets.core.decision_log import append_decisions
+from fraud_assets.core.decision_log import append_decisions, read_online_alerts_of
 from fraud_assets.core.label_store import append_label_event
 from fraud_assets_tests.label_app.test_data import REASONS, case, write_day
+from label_app import snapshot as snapshot_reads
 from label_app.review_service import ReviewService
 from label_app.settings import LabelAppSettings
 from label_app.snapshot import filter_choices, is_case, load_snapshot
@@ -101,6 +103,35 @@ def test_the_service_pages_the_history_and_labels_only_the_window(window_service
     with pytest.raises(gr.Error, match="no exported or online alert of the last 30 days has transaction_id 'a000'"):
         window_service.submit_label("a000", "fraud", "", gr.Request(username="bob"))
     assert window_service.case("a199")["history"][0]["note"] == "relabeled"
+
+
+def test_a_history_page_looks_up_the_online_alerts_of_its_own_transactions_only(long_deployment, tmp_path,
+                                                                                 monkeypatch):
+    exports, labels = long_deployment[0], tmp_path / "labels.sqlite"
+    shutil.copyfile(long_deployment[1], labels)  # the module's store stays as the other tests expect it
+    log = tmp_path / "decisions.sqlite"
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    alerts = [(f"o{index}", 0, f"online-{index}", now, "v2", 0.97, 1, 0.5,
+               json.dumps({"type": "CASH_OUT", "amount": 10.0 + index}), "[]") for index in range(300)]
+    append_decisions(log, alerts)
+    append_label_event(labels, "online-7", 1, "carol")  # the newest event: an online case's
+    service = ReviewService(LabelAppSettings(exports_dir=exports, label_store=labels, decision_log=log,
+                                             review_window_days=WINDOW))
+    read = []
+
+    def counted_read(location, ids, since):
+        read.append(sorted(ids))
+        return read_online_alerts_of(location, ids, since)
+
+    def whole_window_read(*args, **kwargs):
+        pytest.fail("a history page read the whole window's online alerts")
+
+    monkeypatch.setattr(snapshot_reads, "read_online_alerts_of", counted_read)
+    monkeypatch.setattr(snapshot_reads, "read_online_alerts", whole_window_read)
+    page = service.history(limit=3)
+    assert [event["transaction_id"] for event in page] == ["online-7", "a199", "a199"]
+    assert page[0]["type"] == "CASH_OUT" and page[0]["amount"] == 17.0 and page[1]["day"] == DAYS - 1
+    assert read == [["a199", "online-7"]]  # the page's transactions, not the 300 online alerts
 
 
 def test_the_history_tab_pages_older_and_newer(window_service):
