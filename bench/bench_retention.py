@@ -7,7 +7,12 @@ the oldest days while a writer thread keeps appending batches the way the servic
 - the writer's commit time during the prune (median, p99, max): how long the service's writer waits for a batch;
 - the file's size before the prune, after it, and after as many new rows as were deleted (the freed pages reused).
 
+With `--move` the old days are moved into a DuckDB warehouse file instead (`archived_decisions`, the default
+policy): whole UTC days, each written to the archive in one transaction and then deleted from the log; it reports
+the move's rate and the archive's size per decision.
+
     .venv/bin/python bench/bench_retention.py --rows-per-day 2000000 --days 4 --prune-days 2
+    .venv/bin/python bench/bench_retention.py --rows-per-day 2000000 --days 4 --prune-days 2 --move
 """
 
 from __future__ import annotations
@@ -22,10 +27,15 @@ import threading
 import time
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
+import duckdb
+
+from fraud_assets.core.decision_archive import first_kept_decision_day, move_old_decisions
 from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff, insert_decisions
 from fraud_assets.core.retention import last_rowid_before, prune_decision_log
+from fraud_assets.defs.resources.warehouse import archive_decision_day
 
 WRITER_BATCH_ROWS = 1_000  # the service's writer flushes about this many decisions at a time at 200 requests/s
 TRANSACTION_JSON = json.dumps({"step": 400, "type": "TRANSFER", "amount": 181.0, "nameOrig": "C1305486145",
@@ -60,6 +70,7 @@ def main() -> None:
     parser.add_argument("--rows-per-day", type=int, default=2_000_000)
     parser.add_argument("--days", type=int, default=4)
     parser.add_argument("--prune-days", type=int, default=2, help="days past retention at the prune")
+    parser.add_argument("--move", action="store_true", help="move the old days into a DuckDB archive, then delete")
     args = parser.parse_args()
     now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory() as scratch:
@@ -89,12 +100,22 @@ def main() -> None:
         thread = threading.Thread(target=writer)
         thread.start()
         started = time.perf_counter()
-        freed = prune_decision_log(path, cutoff)
+        archive_bytes = None
+        if args.move:
+            warehouse = Path(scratch) / "warehouse.duckdb"
+            with closing(duckdb.connect(str(warehouse))) as archive:
+                keep_from_day = first_kept_decision_day(args.days - args.prune_days, now=now)
+                moved = move_old_decisions(path, keep_from_day, partial(archive_decision_day, archive))
+            removed = sum(day.removed for day in moved)
+            assert removed == sum(day.archived for day in moved), "a moved day's rows were not all archived"
+            archive_bytes = file_bytes(warehouse)
+        else:
+            removed = prune_decision_log(path, cutoff).removed
         prune_seconds = time.perf_counter() - started
         stop.set()
         thread.join()
         after_prune = file_bytes(path)
-        refill = rows_between(now, freed.removed, timedelta(days=1) / args.rows_per_day, "refill-")
+        refill = rows_between(now, removed, timedelta(days=1) / args.rows_per_day, "refill-")
         for start in range(0, len(refill), 200_000):
             append_decisions(path, refill[start:start + 200_000])
         after_refill = file_bytes(path)
@@ -103,12 +124,15 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(f"filled {args.days} days x {args.rows_per_day:,} decisions in {fill_seconds:.1f} s")
     print(f"the last old row found in {len(statements)} reads of the {args.days * args.rows_per_day:,}-row log")
-    print(f"pruned {freed.removed:,} rows in {prune_seconds:.1f} s ({freed.removed / prune_seconds:,.0f} rows/s)")
+    print(f"{'moved' if args.move else 'pruned'} {removed:,} rows in {prune_seconds:.1f} s "
+          f"({removed / prune_seconds:,.0f} rows/s)")
+    if archive_bytes is not None:
+        print(f"archive: {archive_bytes / 1e6:.0f} MB, {archive_bytes / removed:.0f} bytes per decision")
     print(f"writer commits of {WRITER_BATCH_ROWS} rows during the prune: {len(commits)}, median "
           f"{statistics.median(commits) * 1000:.1f} ms, p99 {commits[int(0.99 * (len(commits) - 1))] * 1000:.1f} ms, "
           f"max {commits[-1] * 1000:.1f} ms")
     print(f"file: {before / 1e9:.2f} GB before, {after_prune / 1e9:.2f} GB after the prune, "
-          f"{after_refill / 1e9:.2f} GB after {freed.removed:,} new rows ({after_refill / before:.2f}x)")
+          f"{after_refill / 1e9:.2f} GB after {removed:,} new rows ({after_refill / before:.2f}x)")
 
 
 if __name__ == "__main__":
