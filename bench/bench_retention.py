@@ -1,15 +1,16 @@
 """Benchmark: the decision log's retention at the service's volume (embedded SQLite log).
 
 At 200 requests/s the service logs about 17 million decisions a day. This fills a decision log with `--days` days
-of `--rows-per-day` decisions (in the service's row format, written in time order as its writer does), then prunes
-the oldest days while a writer thread keeps appending batches the way the service's writer does, and reports:
-- the reads the prune's search for its last old row takes, and the prune's time and rows deleted per second;
-- the writer's commit time during the prune (median, p99, max): how long the service's writer waits for a batch;
-- the file's size before the prune, after it, and after as many new rows as were deleted (the freed pages reused).
+of `--rows-per-day` decisions (in the service's row format, written in time order as its writer does), then deletes
+the whole UTC days past retention (FRAUD_OLD_DECISIONS=delete, through the product's `move_old_decisions`) while a
+writer thread keeps appending batches the way the service's writer does, and reports:
+- the reads the search for the last old row takes, and the delete's time and rows deleted per second;
+- the writer's commit time during the delete (median, p99, max): how long the service's writer waits for a batch;
+- the file's size before the delete, after it, and after as many new rows as were deleted (the freed pages reused).
 
 With `--move` the old days are moved into a DuckDB warehouse file instead (`archived_decisions`, the default
-policy): whole UTC days, each written to the archive in one transaction and then deleted from the log; it reports
-the move's rate and the archive's size per decision.
+policy, FRAUD_OLD_DECISIONS=archive): whole UTC days, each written to the archive in one transaction and then
+deleted from the log; it reports the move's rate and the archive's size per decision.
 
     .venv/bin/python bench/bench_retention.py --rows-per-day 2000000 --days 4 --prune-days 2
     .venv/bin/python bench/bench_retention.py --rows-per-day 2000000 --days 4 --prune-days 2 --move
@@ -34,7 +35,7 @@ import duckdb
 
 from fraud_assets.core.decision_archive import first_kept_decision_day, move_old_decisions
 from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff, insert_decisions
-from fraud_assets.core.retention import last_rowid_before, prune_decision_log
+from fraud_assets.core.retention import last_rowid_before
 from fraud_assets.defs.resources.warehouse import archive_decision_day
 
 WRITER_BATCH_ROWS = 1_000  # the service's writer flushes about this many decisions at a time at 200 requests/s
@@ -101,16 +102,16 @@ def main() -> None:
         thread.start()
         started = time.perf_counter()
         archive_bytes = None
+        keep_from_day = first_kept_decision_day(args.days - args.prune_days, now=now)
         if args.move:
             warehouse = Path(scratch) / "warehouse.duckdb"
             with closing(duckdb.connect(str(warehouse))) as archive:
-                keep_from_day = first_kept_decision_day(args.days - args.prune_days, now=now)
                 moved = move_old_decisions(path, keep_from_day, partial(archive_decision_day, archive))
-            removed = sum(day.removed for day in moved)
-            assert removed == sum(day.archived for day in moved), "a moved day's rows were not all archived"
+            assert sum(day.removed for day in moved) == sum(day.archived for day in moved), "rows not archived"
             archive_bytes = file_bytes(warehouse)
-        else:
-            removed = prune_decision_log(path, cutoff).removed
+        else:  # FRAUD_OLD_DECISIONS=delete
+            moved = move_old_decisions(path, keep_from_day, archive=None)
+        removed = sum(day.removed for day in moved)
         prune_seconds = time.perf_counter() - started
         stop.set()
         thread.join()

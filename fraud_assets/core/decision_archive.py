@@ -23,12 +23,16 @@ from pathlib import Path
 import pandas as pd
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.decision_log import DECISION_COLUMNS, decision_cutoff, decision_log_exists
+from fraud_assets.core.decision_log import (
+    DECISION_COLUMNS,
+    connect_any_decision_log,
+    decision_cutoff,
+    decision_log_exists,
+)
 from fraud_assets.core.online_db import ONLINE_SCHEMA
 from fraud_assets.core.retention import (
     DECISION_BATCH_ROWS,
     DECISIONS_BY_TIME_BRIN,
-    connect_any_decision_log,
     delete_postgres_decisions_before,
     delete_sqlite_decisions_before,
     last_rowid_before,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.decision_log import connect_any_decision_log, decision_log_exists
+from fraud_assets.core.decision_log import connect_any_decision_log
 from fraud_assets.core.online_db import ONLINE_SCHEMA
 
 DEFAULT_DECISION_LOG_RETENTION_DAYS = 30
@@ -150,30 +150,13 @@ def prune_reports(reports_dir: Path, keep_from_day: int) -> Freed:
 # ---------------------------------------------------------------------------------------------------------------
 # The decision log
 # ---------------------------------------------------------------------------------------------------------------
-def prune_decision_log(location: Path | DatabaseUrl, cutoff: str, batch_rows: int = DECISION_BATCH_ROWS,
-                       on_batch: Callable[[int], None] | None = None) -> Freed:
-    """Delete the decisions decided before `cutoff`, oldest first, `batch_rows` per transaction.
-
-    SQLite: rows are found by rowid, which follows the order the service wrote them in (and `decided_at` with it,
-    within one flush of its writer's buffer); a binary search over rowids finds the last old row in about 30 indexed
-    reads, and each batch deletes a rowid range, so a prune reads the old rows only, never the whole log, and needs no
-    index on every decision (which would slow the writer). The freed pages are reused by the rows that follow: the
-    file stops growing instead of shrinking. PostgreSQL: a BRIN index on `decided_at` (a few pages, nearly free for
-    the writer; created on first prune) leads each batch to the oldest blocks. `on_batch(rows)` is called after each
-    committed batch.
-    """
-    kept = f"decisions at or after {cutoff}"
-    if not decision_log_exists(location):
-        return Freed("decision log", 0, "rows", 0, kept)
-    if isinstance(location, DatabaseUrl):
-        removed = delete_postgres_decisions_before(location, cutoff, batch_rows, on_batch)
-        return Freed("decision log", removed, "rows", None, kept)
-    with closing(connect_any_decision_log(location)) as connection:
-        removed = delete_sqlite_decisions_before(connection, cutoff, batch_rows, on_batch)
-        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    return Freed("decision log", removed, "rows", None, kept)
-
-
+# Deleted in batches of the oldest rows, each batch a transaction (fraud_assets/core/decision_archive.py moves or
+# deletes whole days through these). SQLite: rows are found by rowid, which follows the order the service wrote them in
+# (and `decided_at` with it, within one flush of its writer's buffer); a binary search over rowids finds the last old
+# row in about 30 indexed reads, and each batch deletes a rowid range, so a delete reads the old rows only, never the
+# whole log, and needs no index on every decision (which would slow the writer). The freed pages are reused by the
+# rows that follow: the file stops growing instead of shrinking. PostgreSQL: a BRIN index on `decided_at` (a few
+# pages, nearly free for the writer; created on first use) leads each batch to the oldest blocks.
 def _decided_at_of_row_from(connection: sqlite3.Connection, rowid: int) -> tuple[int, str] | None:
     return connection.execute("SELECT rowid, decided_at FROM decisions WHERE rowid >= ? ORDER BY rowid LIMIT 1",
                               (rowid,)).fetchone()

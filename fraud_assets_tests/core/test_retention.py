@@ -27,9 +27,9 @@ from fraud_assets.core.retention import (
     ABANDONED_SECONDS,
     TRASH_DIR,
     RetentionPolicy,
+    delete_sqlite_decisions_before,
     first_kept_day,
     last_rowid_before,
-    prune_decision_log,
     prune_exports,
     prune_reports,
     prune_served_entries,
@@ -130,12 +130,13 @@ def test_decisions_past_retention_are_deleted_in_batches_and_newer_ones_all_stay
     expected_kept = [row[3] for row in rows if row[3] >= cutoff]
     batches = []
 
-    freed = prune_decision_log(path, cutoff, batch_rows=500, on_batch=batches.append)
+    with closing(connect_decision_log(path)) as connection:
+        removed = delete_sqlite_decisions_before(connection, cutoff, 500, batches.append)
+        assert delete_sqlite_decisions_before(connection, cutoff, 500, None) == 0
 
-    assert freed.removed == len(rows) - len(expected_kept) == 2400
+    assert removed == len(rows) - len(expected_kept) == 2400
     assert len(batches) == 5 and max(batches) <= 500
     assert stored_decided_at(path) == expected_kept
-    assert prune_decision_log(path, cutoff).removed == 0
 
 
 def test_the_old_rows_are_found_without_reading_the_log(tmp_path):
@@ -154,29 +155,33 @@ def test_the_old_rows_are_found_without_reading_the_log(tmp_path):
     assert len(reads) <= 20
 
 
-def test_a_log_without_old_rows_or_without_a_file_prunes_nothing(tmp_path):
-    assert prune_decision_log(tmp_path / "absent.sqlite", decision_cutoff(30, now=NOW)).removed == 0
+def test_an_empty_log_or_one_without_old_rows_loses_nothing(tmp_path):
     path = tmp_path / "decisions.sqlite"
+    with closing(connect_decision_log(path)) as connection:
+        assert delete_sqlite_decisions_before(connection, decision_cutoff(30, now=NOW), 500, None) == 0
     append_decisions(path, decision_rows(NOW - timedelta(days=1), 50, timedelta(minutes=1), "new"))
-    assert prune_decision_log(path, decision_cutoff(30, now=NOW)).removed == 0
+    with closing(connect_decision_log(path)) as connection:
+        assert delete_sqlite_decisions_before(connection, decision_cutoff(30, now=NOW), 500, None) == 0
     assert len(stored_decided_at(path)) == 50
 
 
 KILLED_PRUNE = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from fraud_assets.core.retention import prune_decision_log
+    from fraud_assets.core.decision_log import connect_decision_log
+    from fraud_assets.core.retention import delete_sqlite_decisions_before
 
     def killed_after_the_second_batch(rows, seen=[]):
         seen.append(rows)
         if len(seen) == 2:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    prune_decision_log(Path(sys.argv[1]), sys.argv[2], batch_rows=300, on_batch=killed_after_the_second_batch)
+    delete_sqlite_decisions_before(connect_decision_log(Path(sys.argv[1])), sys.argv[2], 300,
+                                   killed_after_the_second_batch)
 """)
 
 
-def test_a_prune_killed_midway_leaves_the_log_consistent_and_the_next_one_finishes_it(tmp_path):
+def test_a_delete_killed_midway_leaves_the_log_consistent_and_the_next_one_finishes_it(tmp_path):
     path = tmp_path / "decisions.sqlite"
     rows = fill_decision_log(path)
     cutoff = decision_cutoff(30, now=NOW)
@@ -192,7 +197,8 @@ def test_a_prune_killed_midway_leaves_the_log_consistent_and_the_next_one_finish
     assert after_kill[-len(expected_kept):] == expected_kept
     append_decisions(path, decision_rows(NOW, 20, timedelta(seconds=1), "after"))  # the service goes on writing
 
-    assert prune_decision_log(path, cutoff).removed == 2400 - 600
+    with closing(connect_decision_log(path)) as connection:
+        assert delete_sqlite_decisions_before(connection, cutoff, 300, None) == 2400 - 600
     assert stored_decided_at(path)[:len(expected_kept)] == expected_kept
     assert len(stored_decided_at(path)) == len(expected_kept) + 20
 
