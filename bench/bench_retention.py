@@ -33,8 +33,8 @@ from pathlib import Path
 
 import duckdb
 
-from fraud_assets.core.decision_archive import first_kept_decision_day, move_old_decisions
-from fraud_assets.core.decision_log import append_decisions, connect_decision_log, decision_cutoff, insert_decisions
+from fraud_assets.core.decision_archive import day_start, first_kept_decision_day, move_old_decisions
+from fraud_assets.core.decision_log import append_decisions, connect_decision_log, insert_decisions
 from fraud_assets.core.retention import last_rowid_before
 from fraud_assets.defs.resources.warehouse import archive_decision_day
 
@@ -78,7 +78,8 @@ def main() -> None:
         path = Path(scratch) / "decisions.sqlite"
         fill_seconds = fill(path, args.days, args.rows_per_day, now)
         before = file_bytes(path)
-        cutoff = decision_cutoff(args.days - args.prune_days, now=now)
+        keep_from_day = first_kept_decision_day(args.days - args.prune_days, now=now)
+        cutoff = day_start(keep_from_day)  # the delete's boundary: whole UTC days leave the log
         with closing(connect_decision_log(path)) as connection:  # the statements the prune's boundary search runs
             statements: list[str] = []
             connection.set_trace_callback(statements.append)
@@ -102,7 +103,6 @@ def main() -> None:
         thread.start()
         started = time.perf_counter()
         archive_bytes = None
-        keep_from_day = first_kept_decision_day(args.days - args.prune_days, now=now)
         if args.move:
             warehouse = Path(scratch) / "warehouse.duckdb"
             with closing(duckdb.connect(str(warehouse))) as archive:

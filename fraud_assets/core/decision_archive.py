@@ -1,5 +1,5 @@
 """The decision log's days past retention leave it a whole UTC day at a time: moved into the warehouse, where analysts
-and monitoring still query them, or deleted, by policy (`RetentionPolicy.archive_decisions`).
+and monitoring still query them, or deleted, by policy (`RetentionPolicy.old_decisions`).
 
 A day is moved in two steps, each safe to interrupt: `archive(day, chunks)` writes the day's rows to the warehouse in
 one transaction that also records the day as archived, then the log deletes the day in batches of the oldest rows.
@@ -151,4 +151,4 @@ class _PostgresDays:
                     yield pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
     def delete_before(self, end: str, batch_rows: int) -> int:
-        return delete_postgres_decisions_before(self.database, end, batch_rows, None)
+        return delete_postgres_decisions_before(self.connection, end, batch_rows, None)

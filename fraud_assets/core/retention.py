@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fraud_assets.core.database import DatabaseUrl
-from fraud_assets.core.decision_log import connect_any_decision_log
 from fraud_assets.core.online_db import ONLINE_SCHEMA
 
 DEFAULT_DECISION_LOG_RETENTION_DAYS = 30
@@ -213,24 +212,22 @@ DECISIONS_BY_TIME_BRIN = (f"CREATE INDEX IF NOT EXISTS decisions_by_time_brin ON
                           "USING brin (decided_at)")
 
 
-def delete_postgres_decisions_before(database: DatabaseUrl, cutoff: str, batch_rows: int,
+def delete_postgres_decisions_before(connection, cutoff: str, batch_rows: int,
                                      on_batch: Callable[[int], None] | None) -> int:
-    """Delete the decisions older than `cutoff`, `batch_rows` per transaction; the rows deleted."""
+    """Delete the decisions older than `cutoff` over an open connection (its caller created DECISIONS_BY_TIME_BRIN),
+    `batch_rows` per transaction; the rows deleted."""
     removed = 0
-    with closing(connect_any_decision_log(database)) as connection:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(DECISIONS_BY_TIME_BRIN)
-        while True:
-            with connection, connection.cursor() as cursor:  # one batch, one transaction
-                cursor.execute(f"DELETE FROM {ONLINE_SCHEMA}.decisions WHERE ctid = ANY(ARRAY("
-                               f"SELECT ctid FROM {ONLINE_SCHEMA}.decisions WHERE decided_at < %s LIMIT %s))",
-                               (cutoff, batch_rows))
-                deleted = cursor.rowcount
-            if deleted <= 0:
-                return removed
-            removed += deleted
-            if on_batch is not None:
-                on_batch(deleted)
+    while True:
+        with connection, connection.cursor() as cursor:  # one batch, one transaction
+            cursor.execute(f"DELETE FROM {ONLINE_SCHEMA}.decisions WHERE ctid = ANY(ARRAY("
+                           f"SELECT ctid FROM {ONLINE_SCHEMA}.decisions WHERE decided_at < %s LIMIT %s))",
+                           (cutoff, batch_rows))
+            deleted = cursor.rowcount
+        if deleted <= 0:
+            return removed
+        removed += deleted
+        if on_batch is not None:
+            on_batch(deleted)
 
 
 # ---------------------------------------------------------------------------------------------------------------
